@@ -1,0 +1,25 @@
+//! Compiles `proto/` with the pure-Rust `protox`, so a machine with no `protoc` builds the crate.
+
+use std::{env, fs, path::PathBuf};
+
+use prost::Message;
+
+const PROTOS: &[&str] = &[
+    "proto/vetting/v1/types.proto",
+    "proto/vetting/v1/registry.proto",
+    "proto/vetting/v1/check.proto",
+    "proto/vetting/v1/monitoring.proto",
+    "proto/vetting/v1/audit.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto");
+    let fds = protox::compile(PROTOS, ["proto"])?;
+    let out = PathBuf::from(env::var("OUT_DIR")?);
+    fs::write(out.join("vetting_descriptor.bin"), fds.encode_to_vec())?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(fds)?;
+    Ok(())
+}

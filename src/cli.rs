@@ -1,0 +1,339 @@
+//! The command line: `serve`, `keys`, `reindex`, `verify-audit`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::auth::{KeyFile, Keys, Role};
+use crate::clock::Clock;
+use crate::matching::MatchConfig;
+use crate::server::{self, Limits};
+use crate::service::Vetting;
+use crate::store::{Store, StoreOptions};
+
+/// Exit code for bad usage or configuration (BSD sysexits EX_USAGE).
+pub const EXIT_USAGE: i32 = 64;
+/// Exit code for any other failure.
+pub const EXIT_FAILURE: i32 = 1;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vetting",
+    version,
+    about = "Is this person barred, or under live investigation? The vetting gRPC service."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the gRPC API until SIGTERM or SIGINT.
+    Serve(ServeArgs),
+    /// Create, list and revoke API keys (works while a server runs on the same data directory).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Rebuild the candidate index from the subjects (after an upgrade changes its format).
+    Reindex(DataDir),
+    /// Walk the audit trail's hash chain and report the first broken event (server stopped).
+    VerifyAudit(DataDir),
+}
+
+#[derive(Debug, Args)]
+pub struct DataDir {
+    /// Data directory: the store (`store/`) and the key file (`keys.jsonl`).
+    #[arg(long, env = "VETTING_DATA_DIR", default_value = "./vetting-data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; prints its token, alone, on stdout (it is shown only this once).
+    Create {
+        #[command(flatten)]
+        dir: DataDir,
+        /// What the key may do.
+        #[arg(long, value_enum)]
+        role: Role,
+        /// The organisation the key belongs to, as the audit trail names it.
+        #[arg(long)]
+        organisation: String,
+    },
+    /// List keys (never their tokens).
+    List {
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Revoke a key; a running server refuses it from its next request.
+    Revoke {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The key's id (`key_...`, from `keys list`).
+        key_id: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "VETTING_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub dir: DataDir,
+    /// Serve a throwaway registry of synthetic people, with one key per role printed at start.
+    #[arg(long, env = "VETTING_DEMO")]
+    pub demo: bool,
+    /// Log format: text for people, json for log collectors.
+    #[arg(long, env = "VETTING_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Largest request or response message, in bytes.
+    #[arg(long, env = "VETTING_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+    /// Most requests served at once, over all connections.
+    #[arg(long, env = "VETTING_CONCURRENCY_LIMIT", default_value_t = 256)]
+    pub concurrency_limit: usize,
+    /// Longest a unary call may take, in seconds.
+    #[arg(long, env = "VETTING_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// How long in-flight calls may drain at shutdown, in seconds.
+    #[arg(long, env = "VETTING_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+    /// sled's page cache, in MiB.
+    #[arg(long, env = "VETTING_CACHE_MB", default_value_t = 512)]
+    pub cache_mb: u64,
+    /// Score from which a match is STRONG (decisive).
+    #[arg(long, env = "VETTING_MATCH_STRONG_THRESHOLD", default_value_t = MatchConfig::default().strong_threshold)]
+    pub match_strong_threshold: f64,
+    /// Score from which a match is POSSIBLE (referred to a person).
+    #[arg(long, env = "VETTING_MATCH_POSSIBLE_THRESHOLD", default_value_t = MatchConfig::default().possible_threshold)]
+    pub match_possible_threshold: f64,
+    /// Most candidates one check considers.
+    #[arg(long, env = "VETTING_MAX_CANDIDATES", default_value_t = 5_000)]
+    pub max_candidates: usize,
+}
+
+impl ServeArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_message_bytes: self.max_message_bytes,
+            concurrency: self.concurrency_limit,
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+        }
+    }
+
+    /// Checks the settings hang together; the message is one line for the operator.
+    pub fn validate(&self) -> Result<MatchConfig, String> {
+        let (s, p) = (self.match_strong_threshold, self.match_possible_threshold);
+        if !(0.0..=1.0).contains(&s) || !(0.0..=1.0).contains(&p) || p > s {
+            return Err(format!(
+                "match thresholds must satisfy 0 <= possible ({p}) <= strong ({s}) <= 1"
+            ));
+        }
+        if self.max_message_bytes < 1024 || self.concurrency_limit == 0 || self.max_candidates == 0
+        {
+            return Err(
+                "--max-message-bytes must be at least 1024, --concurrency-limit and --max-candidates at least 1"
+                    .into(),
+            );
+        }
+        if self.request_timeout_secs == 0 {
+            return Err("--request-timeout-secs must be at least 1".into());
+        }
+        Ok(MatchConfig {
+            strong_threshold: s,
+            possible_threshold: p,
+        })
+    }
+}
+
+/// A failure the command line reports as one line, with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+
+    fn from_error(e: &dyn std::error::Error) -> Self {
+        let mut message = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Self {
+            code: EXIT_FAILURE,
+            message,
+        }
+    }
+}
+
+pub fn store_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("store")
+}
+
+fn open_store(data_dir: &Path, opts: StoreOptions) -> Result<Store, Failure> {
+    Store::open(&store_dir(data_dir), opts).map_err(|e| Failure::from_error(&e))
+}
+
+fn format_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// Runs a command other than `serve`.
+pub fn run_offline(command: Command) -> Result<(), Failure> {
+    let clock = Clock::System;
+    match command {
+        Command::Serve(_) => Err(Failure::usage("serve runs through run_serve")),
+        Command::Keys { command } => match command {
+            KeysCommand::Create {
+                dir,
+                role,
+                organisation,
+            } => {
+                let (info, token) = KeyFile::in_dir(&dir.data_dir)
+                    .create(role, &organisation, &clock)
+                    .map_err(|e| Failure::from_error(&e))?;
+                eprintln!(
+                    "created {} ({}, {}); the token below is shown only once",
+                    info.key_id,
+                    role.as_str(),
+                    info.organisation
+                );
+                println!("{token}");
+                Ok(())
+            }
+            KeysCommand::List { dir } => {
+                let keys = KeyFile::in_dir(&dir.data_dir)
+                    .list()
+                    .map_err(|e| Failure::from_error(&e))?;
+                println!("{:<30} {:<10} {:<22} {:<22} ORGANISATION", "KEY", "ROLE", "CREATED", "REVOKED");
+                for k in keys {
+                    println!(
+                        "{:<30} {:<10} {:<22} {:<22} {}",
+                        k.key_id,
+                        k.role.as_str(),
+                        format_ms(k.created_at_ms),
+                        k.revoked_at_ms.map_or_else(|| "-".to_owned(), format_ms),
+                        k.organisation
+                    );
+                }
+                Ok(())
+            }
+            KeysCommand::Revoke { dir, key_id } => {
+                let k = KeyFile::in_dir(&dir.data_dir)
+                    .revoke(&key_id, &clock)
+                    .map_err(|e| Failure::from_error(&e))?;
+                eprintln!("revoked {} ({}, {})", k.key_id, k.role.as_str(), k.organisation);
+                Ok(())
+            }
+        },
+        Command::Reindex(dir) => {
+            let store = open_store(
+                &dir.data_dir,
+                StoreOptions {
+                    allow_outdated_index: true,
+                    ..StoreOptions::default()
+                },
+            )?;
+            let n = store.reindex().map_err(|e| Failure::from_error(&e))?;
+            eprintln!("reindexed {n} listed subjects");
+            Ok(())
+        }
+        Command::VerifyAudit(dir) => {
+            let store = open_store(&dir.data_dir, StoreOptions::default())?;
+            let v = Vetting::new(store, clock)
+                .verify_audit_log()
+                .map_err(|e| Failure::from_error(&e))?;
+            if v.intact {
+                println!("intact: {} events, head {}", v.events_checked, v.head_hash);
+                Ok(())
+            } else {
+                Err(Failure {
+                    code: EXIT_FAILURE,
+                    message: format!(
+                        "audit trail broken at event {} ({} events checked)",
+                        v.first_bad_sequence, v.events_checked
+                    ),
+                })
+            }
+        }
+    }
+}
+
+/// `vetting serve`: opens the store (or a demo one), binds, serves until a signal.
+pub async fn run_serve(args: ServeArgs) -> Result<(), Failure> {
+    let match_config = args.validate().map_err(Failure::usage)?;
+    let clock = Clock::System;
+    let demo_dir;
+    let data_dir = if args.demo {
+        demo_dir = tempfile::Builder::new()
+            .prefix("vetting-demo-")
+            .tempdir()
+            .map_err(|e| Failure::from_error(&e))?;
+        demo_dir.path().to_owned()
+    } else {
+        args.dir.data_dir.clone()
+    };
+    std::fs::create_dir_all(&data_dir).map_err(|e| Failure {
+        code: EXIT_FAILURE,
+        message: format!("cannot create data directory {}: {e}", data_dir.display()),
+    })?;
+    let store = open_store(
+        &data_dir,
+        StoreOptions {
+            cache_bytes: args.cache_mb.saturating_mul(1024 * 1024),
+            ..StoreOptions::default()
+        },
+    )?;
+    let mut vetting = Vetting::new(store, clock.clone());
+    vetting.match_config = match_config;
+    vetting.max_candidates = args.max_candidates;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener.local_addr().map_err(|e| Failure::from_error(&e))?;
+    let key_file = KeyFile::in_dir(&data_dir);
+    if args.demo {
+        let v = vetting.clone();
+        let kf = key_file.clone();
+        let banner = tokio::task::spawn_blocking(move || crate::demo::seed(&v, &kf, addr))
+            .await
+            .map_err(|e| Failure::from_error(&e))?
+            .map_err(|e| Failure::from_error(&e))?;
+        println!("{banner}");
+    } else if key_file.list().map(|k| k.is_empty()).unwrap_or(false) {
+        tracing::warn!(
+            "no API keys yet: create one with `vetting keys create --data-dir {} --role checker --organisation ...`",
+            data_dir.display()
+        );
+    }
+    let keys = Arc::new(Keys::new(key_file));
+    server::serve(vetting, keys, listener, args.limits(), server::termination())
+        .await
+        .map_err(|e| Failure::from_error(&e))
+}

@@ -1,0 +1,164 @@
+//! `serve --demo`: fills a throwaway store with synthetic people in every status, through the
+//! same registry operations a registrar uses, and makes one key per role.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+
+use crate::auth::{KeyFile, Principal, Role};
+use crate::domain::model::{DepartureKind, EmploymentRole, InvestigationOutcome, ListKind};
+use crate::error::Error;
+use crate::registry::{InvestigationInput, ListingInput, SubjectInput};
+use crate::service::Vetting;
+use crate::synth::{SyntheticList, SyntheticPerson, SyntheticRole, demo_people};
+
+/// How many synthetic people the demo registry holds.
+pub const DEMO_PEOPLE: usize = 40;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("demo registry")]
+    Registry(#[from] Error),
+    #[error("demo keys")]
+    Keys(#[from] crate::auth::AuthError),
+}
+
+fn role_of(r: SyntheticRole) -> EmploymentRole {
+    match r {
+        SyntheticRole::PoliceOfficer => EmploymentRole::PoliceOfficer,
+        SyntheticRole::SpecialConstable => EmploymentRole::SpecialConstable,
+        SyntheticRole::PoliceStaff => EmploymentRole::PoliceStaff,
+        SyntheticRole::ProbationOfficer => EmploymentRole::ProbationOfficer,
+        SyntheticRole::PrisonOfficer => EmploymentRole::PrisonOfficer,
+    }
+}
+
+/// Records one synthetic person the way a list custodian would; returns their subject id.
+pub fn record(v: &Vetting, who: &Principal, p: &SyntheticPerson) -> Result<String, Error> {
+    let s = v.create_subject(
+        who,
+        &SubjectInput {
+            name: Some(p.name.clone()),
+            other_names: p.other_names.clone(),
+            date_of_birth: Some(p.date_of_birth),
+            identifiers: p.identifiers.clone(),
+        },
+        "",
+    )?;
+    let id = s.subject_id;
+    let role = role_of(p.role);
+    let investigation = || InvestigationInput {
+        organisation: p.organisation.clone(),
+        reference: p.reference.clone(),
+        allegation_summary: p.reason.clone(),
+        opened_on: Some(p.decision_date),
+        role: Some(role),
+    };
+    match p.list {
+        SyntheticList::Barred => {
+            v.add_listing(
+                who,
+                &id,
+                &ListingInput {
+                    list: Some(ListKind::Barred),
+                    organisation: p.organisation.clone(),
+                    role: Some(role),
+                    rank: p.rank.clone(),
+                    decision_date: Some(p.decision_date),
+                    standards_breached: p.standards_breached.clone(),
+                    reason: p.reason.clone(),
+                    published: p.published,
+                },
+                "",
+            )?;
+        }
+        SyntheticList::Advisory => {
+            // The "resign to escape the hearing" case, through the lifecycle rule.
+            v.open_investigation(who, &id, &investigation(), "")?;
+            v.record_departure(
+                who,
+                &id,
+                Some(DepartureKind::Resigned),
+                Some(p.decision_date),
+                &p.organisation,
+            )?;
+        }
+        SyntheticList::Investigation => {
+            v.open_investigation(who, &id, &investigation(), "")?;
+        }
+        SyntheticList::Clear => {
+            // A closed case leaves history but no status.
+            let inv = v.open_investigation(who, &id, &investigation(), "")?;
+            v.close_investigation(
+                who,
+                &inv.investigation_id,
+                Some(InvestigationOutcome::NoCaseToAnswer),
+                Some(p.decision_date),
+            )?;
+        }
+    }
+    Ok(id)
+}
+
+/// Seeds the demo registry and keys; returns the banner to print.
+pub fn seed(v: &Vetting, keys: &KeyFile, addr: SocketAddr) -> Result<String, DemoError> {
+    let loader = Principal {
+        key_id: "demo-loader".into(),
+        organisation: "College of Policing (demo)".into(),
+        role: Role::Registrar,
+    };
+    let people = demo_people(DEMO_PEOPLE);
+    for p in &people {
+        record(v, &loader, p)?;
+    }
+    v.store.flush_blocking().map_err(Error::from)?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "vetting demo: {} synthetic people in a throwaway store (deleted at exit), serving on {addr}\n",
+        people.len()
+    );
+    let _ = writeln!(out, "Keys (one per role; shown only now):");
+    let mut checker = String::new();
+    let mut registrar = String::new();
+    let mut auditor = String::new();
+    for (role, org) in [
+        (Role::Checker, "Kent Police (demo)"),
+        (Role::Registrar, "College of Policing (demo)"),
+        (Role::Auditor, "Information Commissioner's Office (demo)"),
+        (Role::Admin, "Operations (demo)"),
+        (Role::Public, "Public barred-list search (demo)"),
+    ] {
+        let (_, token) = keys.create(role, org, &v.clock)?;
+        let _ = writeln!(out, "  {:<10} {token}", role.as_str());
+        match role {
+            Role::Checker => checker = token,
+            Role::Registrar => registrar = token,
+            Role::Auditor => auditor = token,
+            Role::Admin | Role::Public => {}
+        }
+    }
+    let _ = writeln!(out, "\nTry (grpcurl speaks to the server through reflection):");
+    let _ = writeln!(out, "  export CHECKER={checker} REGISTRAR={registrar} AUDITOR={auditor}");
+    let _ = writeln!(out, "  grpcurl -plaintext {addr} list");
+    if let Some(p) = people.iter().find(|p| p.list == SyntheticList::Barred) {
+        let d = p.date_of_birth;
+        let _ = writeln!(
+            out,
+            "  grpcurl -plaintext -H \"authorization: Bearer $CHECKER\" -d '{{\"name\":{{\"given_names\":\"{}\",\"family_name\":\"{}\"}},\"date_of_birth\":{{\"year\":{},\"month\":{},\"day\":{}}},\"purpose\":\"RECRUITMENT\"}}' {addr} vetting.v1.CheckService/Check",
+            p.name.given_names.replace('\'', "'\\''"),
+            p.name.family_name.replace('\'', "'\\''"),
+            d.year,
+            d.month,
+            d.day
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  grpcurl -plaintext -H \"authorization: Bearer $REGISTRAR\" -d '{{\"page_size\":5,\"status\":\"BARRED\"}}' {addr} vetting.v1.RegistryService/ListSubjects"
+    );
+    let _ = writeln!(
+        out,
+        "  grpcurl -plaintext -H \"authorization: Bearer $AUDITOR\" {addr} vetting.v1.AuditService/VerifyAuditLog"
+    );
+    Ok(out)
+}

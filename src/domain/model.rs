@@ -1,0 +1,358 @@
+//! The registry's records: subjects, listings, investigations, and the enums they use.
+
+use serde::{Deserialize, Serialize};
+
+use super::identity::{Date, Identifier, PersonName};
+
+/// A person's vetting status, derived from listings and investigations (see [`Subject::status`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Status {
+    Clear,
+    Barred,
+    UnderInvestigation,
+}
+
+/// The answer to a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Outcome {
+    Clear,
+    Barred,
+    UnderInvestigation,
+    Refer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ListKind {
+    Barred,
+    Advisory,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EmploymentRole {
+    PoliceOfficer,
+    SpecialConstable,
+    PoliceStaff,
+    ProbationOfficer,
+    PrisonOfficer,
+    Volunteer,
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ListingState {
+    Active,
+    Removed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RemovalReason {
+    AppealAllowed,
+    ReviewSuccessful,
+    ProceedingsConcluded,
+    Superseded,
+    EnteredInError,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum InvestigationState {
+    Open,
+    Closed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum InvestigationOutcome {
+    NoCaseToAnswer,
+    NoFurtherAction,
+    MisconductNotProven,
+    ProvenNoDismissal,
+    Dismissed,
+    WouldHaveBeenDismissed,
+    Withdrawn,
+}
+
+impl InvestigationOutcome {
+    /// Outcomes that put the person on the barred list.
+    pub fn bars(self) -> bool {
+        matches!(self, Self::Dismissed | Self::WouldHaveBeenDismissed)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DepartureKind {
+    Resigned,
+    Retired,
+    DismissedOtherwise,
+}
+
+/// The lawful reason for a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Purpose {
+    Recruitment,
+    Transfer,
+    PeriodicRevetting,
+    ContractorAccess,
+    Appointment,
+    Other,
+}
+
+/// An entry on the barred or advisory list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Listing {
+    pub listing_id: String,
+    pub list: ListKind,
+    pub organisation: String,
+    pub role: EmploymentRole,
+    pub rank: String,
+    pub decision_date: Option<Date>,
+    pub standards_breached: Vec<String>,
+    pub reason: String,
+    pub published: bool,
+    pub state: ListingState,
+    pub removal_reason: Option<RemovalReason>,
+    pub removed_on: Option<Date>,
+    pub removal_note: String,
+    /// The investigation whose lifecycle created this listing, if any.
+    pub investigation_id: String,
+}
+
+impl Listing {
+    pub fn is_active(&self) -> bool {
+        self.state == ListingState::Active
+    }
+}
+
+/// A misconduct or criminal investigation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Investigation {
+    pub investigation_id: String,
+    pub organisation: String,
+    pub reference: String,
+    pub allegation_summary: String,
+    pub opened_on: Option<Date>,
+    pub state: InvestigationState,
+    pub outcome: Option<InvestigationOutcome>,
+    pub closed_on: Option<Date>,
+    /// The role the person held.
+    pub role: EmploymentRole,
+}
+
+impl Investigation {
+    pub fn is_open(&self) -> bool {
+        self.state == InvestigationState::Open
+    }
+}
+
+/// A person known to the registry, with everything recorded about them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Subject {
+    pub subject_id: String,
+    pub name: PersonName,
+    pub other_names: Vec<PersonName>,
+    pub date_of_birth: Option<Date>,
+    pub identifiers: Vec<Identifier>,
+    pub listings: Vec<Listing>,
+    pub investigations: Vec<Investigation>,
+    pub revision: u64,
+    /// Unix time in milliseconds.
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// What a caller may see of listings and investigations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// Police employers, the IOPC, HMICFRS, list custodians: everything.
+    Full,
+    /// The public barred-list search: published, active barred entries only.
+    PublishedOnly,
+}
+
+impl Visibility {
+    pub fn shows_listing(self, l: &Listing) -> bool {
+        match self {
+            Self::Full => true,
+            Self::PublishedOnly => l.list == ListKind::Barred && l.published && l.is_active(),
+        }
+    }
+
+    pub fn shows_investigations(self) -> bool {
+        self == Self::Full
+    }
+}
+
+impl Subject {
+    /// The derived status: `Barred` if any active barred listing, else `UnderInvestigation` if any
+    /// active advisory listing or open investigation, else `Clear`.
+    pub fn status(&self) -> Status {
+        self.status_as_seen(Visibility::Full)
+    }
+
+    /// The status as a caller with `visibility` may see it: hidden entries never change it.
+    pub fn status_as_seen(&self, visibility: Visibility) -> Status {
+        let visible = |l: &&Listing| l.is_active() && visibility.shows_listing(l);
+        if self
+            .listings
+            .iter()
+            .filter(visible)
+            .any(|l| l.list == ListKind::Barred)
+        {
+            return Status::Barred;
+        }
+        let advisory = self
+            .listings
+            .iter()
+            .filter(visible)
+            .any(|l| l.list == ListKind::Advisory);
+        let investigated =
+            visibility.shows_investigations() && self.investigations.iter().any(|i| i.is_open());
+        if advisory || investigated {
+            Status::UnderInvestigation
+        } else {
+            Status::Clear
+        }
+    }
+
+    /// Every name the person is known by, the main one first.
+    pub fn all_names(&self) -> impl Iterator<Item = &PersonName> {
+        std::iter::once(&self.name).chain(self.other_names.iter())
+    }
+}
+
+/// The outcome rule of the contract, from the strongest evidence found.
+pub fn outcome_of(matches: impl IntoIterator<Item = (bool, Status)>) -> Outcome {
+    let mut barred = false;
+    let mut investigated = false;
+    let mut possible = false;
+    for (strong, status) in matches {
+        match (strong, status) {
+            (_, Status::Clear) => {}
+            (true, Status::Barred) => barred = true,
+            (true, Status::UnderInvestigation) => investigated = true,
+            (false, _) => possible = true,
+        }
+    }
+    if barred {
+        Outcome::Barred
+    } else if investigated {
+        Outcome::UnderInvestigation
+    } else if possible {
+        Outcome::Refer
+    } else {
+        Outcome::Clear
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(list: ListKind, state: ListingState, published: bool) -> Listing {
+        Listing {
+            listing_id: "lst_1".into(),
+            list,
+            organisation: "Kent Police".into(),
+            role: EmploymentRole::PoliceOfficer,
+            rank: String::new(),
+            decision_date: None,
+            standards_breached: vec![],
+            reason: String::new(),
+            published,
+            state,
+            removal_reason: None,
+            removed_on: None,
+            removal_note: String::new(),
+            investigation_id: String::new(),
+        }
+    }
+
+    fn subject(listings: Vec<Listing>, open_investigation: bool) -> Subject {
+        let investigations = if open_investigation {
+            vec![Investigation {
+                investigation_id: "inv_1".into(),
+                organisation: "Kent Police".into(),
+                reference: String::new(),
+                allegation_summary: String::new(),
+                opened_on: None,
+                state: InvestigationState::Open,
+                outcome: None,
+                closed_on: None,
+                role: EmploymentRole::PoliceOfficer,
+            }]
+        } else {
+            vec![]
+        };
+        Subject {
+            subject_id: "sub_1".into(),
+            name: PersonName::new("Ann", "Lee"),
+            other_names: vec![],
+            date_of_birth: None,
+            identifiers: vec![],
+            listings,
+            investigations,
+            revision: 1,
+            created_at_ms: 0,
+            updated_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn status_is_barred_over_everything() {
+        let s = subject(
+            vec![
+                listing(ListKind::Advisory, ListingState::Active, false),
+                listing(ListKind::Barred, ListingState::Active, false),
+            ],
+            true,
+        );
+        assert_eq!(s.status(), Status::Barred);
+    }
+
+    #[test]
+    fn removed_listings_do_not_count() {
+        let s = subject(
+            vec![listing(ListKind::Barred, ListingState::Removed, true)],
+            false,
+        );
+        assert_eq!(s.status(), Status::Clear);
+    }
+
+    #[test]
+    fn advisory_or_open_investigation_is_under_investigation() {
+        let a = subject(
+            vec![listing(ListKind::Advisory, ListingState::Active, false)],
+            false,
+        );
+        assert_eq!(a.status(), Status::UnderInvestigation);
+        assert_eq!(subject(vec![], true).status(), Status::UnderInvestigation);
+    }
+
+    #[test]
+    fn public_sees_only_published_barred_entries() {
+        let s = subject(
+            vec![listing(ListKind::Barred, ListingState::Active, false)],
+            true,
+        );
+        assert_eq!(s.status_as_seen(Visibility::PublishedOnly), Status::Clear);
+        let p = subject(
+            vec![listing(ListKind::Barred, ListingState::Active, true)],
+            false,
+        );
+        assert_eq!(p.status_as_seen(Visibility::PublishedOnly), Status::Barred);
+    }
+
+    #[test]
+    fn outcome_rule_follows_the_contract() {
+        use Status::*;
+        assert_eq!(outcome_of([]), Outcome::Clear);
+        assert_eq!(outcome_of([(false, Barred)]), Outcome::Refer);
+        assert_eq!(
+            outcome_of([(false, Barred), (true, UnderInvestigation)]),
+            Outcome::UnderInvestigation
+        );
+        assert_eq!(
+            outcome_of([(true, UnderInvestigation), (true, Barred)]),
+            Outcome::Barred
+        );
+        assert_eq!(outcome_of([(true, Clear)]), Outcome::Clear);
+    }
+}

@@ -1,0 +1,103 @@
+//! Identifiers the server hands out: a short prefix naming the kind, then a ULID.
+//!
+//! ULIDs sort by creation time, so scans of subjects come out oldest first.
+
+use std::fmt;
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::store::keys::ID_LEN;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdKind {
+    Subject,
+    Listing,
+    Investigation,
+    Check,
+    Key,
+}
+
+impl IdKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Subject => "sub_",
+            Self::Listing => "lst_",
+            Self::Investigation => "inv_",
+            Self::Check => "chk_",
+            Self::Key => "key_",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Subject => "subject",
+            Self::Listing => "listing",
+            Self::Investigation => "investigation",
+            Self::Check => "check",
+            Self::Key => "key",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id {
+    kind_prefix: &'static str,
+    bytes: [u8; ID_LEN],
+}
+
+impl Id {
+    pub fn new(kind: IdKind, clock: &Clock) -> Self {
+        let ms = u64::try_from(clock.now_ms()).unwrap_or(0);
+        let ulid = ulid::Ulid::from_parts(ms, rand::random::<u128>());
+        Self::from_bytes(kind, ulid.0.to_be_bytes())
+    }
+
+    pub fn from_bytes(kind: IdKind, bytes: [u8; ID_LEN]) -> Self {
+        Self {
+            kind_prefix: kind.prefix(),
+            bytes,
+        }
+    }
+
+    /// Parses an id of `kind` given in request field `field`.
+    pub fn parse(kind: IdKind, field: &str, s: &str) -> Result<Self> {
+        if s.is_empty() {
+            return Err(Error::invalid(field, "required"));
+        }
+        let bad = || Error::invalid(field, format!("not a {} id", kind.noun()));
+        let rest = s.strip_prefix(kind.prefix()).ok_or_else(bad)?;
+        let ulid = ulid::Ulid::from_string(rest).map_err(|_| bad())?;
+        Ok(Self::from_bytes(kind, ulid.0.to_be_bytes()))
+    }
+
+    pub fn bytes(&self) -> &[u8; ID_LEN] {
+        &self.bytes
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ulid = ulid::Ulid(u128::from_be_bytes(self.bytes));
+        write!(f, "{}{}", self.kind_prefix, ulid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_check_their_kind() {
+        let id = Id::new(IdKind::Subject, &Clock::fixed(1_700_000_000_000));
+        let s = id.to_string();
+        assert!(s.starts_with("sub_"));
+        assert_eq!(Id::parse(IdKind::Subject, "f", &s).unwrap(), id);
+        let err = Id::parse(IdKind::Listing, "listing_id", &s).unwrap_err();
+        assert_eq!(err.to_string(), "listing_id: not a listing id");
+        assert!(Id::parse(IdKind::Subject, "f", "sub_nope").is_err());
+        assert_eq!(
+            Id::parse(IdKind::Subject, "subject_id", "").unwrap_err().to_string(),
+            "subject_id: required"
+        );
+    }
+}

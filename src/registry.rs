@@ -1,0 +1,614 @@
+//! Registry operations: recording people, listings and investigations, and the lifecycle rules
+//! that the registry applies by itself, each in one atomic write with its audit event.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::audit::AuditEntry;
+use crate::auth::Principal;
+use crate::domain::identity::{Date, Identifier, PersonName};
+use crate::domain::model::{
+    DepartureKind, EmploymentRole, Investigation, InvestigationOutcome, InvestigationState,
+    ListKind, Listing, ListingState, RemovalReason, Status, Subject,
+};
+use crate::domain::validate;
+use crate::error::{Error, Result};
+use crate::ids::{Id, IdKind};
+use crate::service::Vetting;
+use crate::store::{RequestRecord, Tx, TxResult, abort};
+
+/// Who a new or updated subject is.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SubjectInput {
+    pub name: Option<PersonName>,
+    pub other_names: Vec<PersonName>,
+    pub date_of_birth: Option<Date>,
+    pub identifiers: Vec<Identifier>,
+}
+
+/// A listing as a registrar reports it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ListingInput {
+    pub list: Option<ListKind>,
+    pub organisation: String,
+    pub role: Option<EmploymentRole>,
+    pub rank: String,
+    pub decision_date: Option<Date>,
+    pub standards_breached: Vec<String>,
+    pub reason: String,
+    pub published: bool,
+}
+
+/// An investigation as a registrar opens it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InvestigationInput {
+    pub organisation: String,
+    pub reference: String,
+    pub allegation_summary: String,
+    pub opened_on: Option<Date>,
+    pub role: Option<EmploymentRole>,
+}
+
+/// Most subjects one ListSubjects page holds.
+pub const MAX_PAGE_SIZE: usize = 1000;
+/// Page size when the caller gives none.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+/// Most records one page request reads while filtering, so a rare filter cannot scan the
+/// whole registry in one call; the page then comes back short, with a token to go on.
+pub const MAX_SCAN: usize = 20_000;
+
+fn fingerprint<T: Serialize>(op: &str, v: &T) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(op.as_bytes());
+    h.update(postcard::to_stdvec(v).unwrap_or_default());
+    h.finalize().into()
+}
+
+fn request_key(op: &str, who: &Principal, request_id: &str) -> Vec<u8> {
+    [op.as_bytes(), b"\0", who.organisation.as_bytes(), b"\0", request_id.as_bytes()].concat()
+}
+
+/// Page size from the request: 0 means the default; negative is an error.
+pub fn page_size(requested: i32) -> Result<usize> {
+    match usize::try_from(requested) {
+        Err(_) => Err(Error::invalid("page_size", "must not be negative")),
+        Ok(0) => Ok(DEFAULT_PAGE_SIZE),
+        Ok(n) => Ok(n.min(MAX_PAGE_SIZE)),
+    }
+}
+
+fn not_found(what: &'static str, id: &Id) -> Error {
+    Error::NotFound {
+        what,
+        id: id.to_string(),
+    }
+}
+
+/// A retried create: returns what the first call made, if this request id was used before.
+fn replay(tx: &Tx<'_>, key: &[u8], fp: [u8; 32]) -> TxResult<Option<String>> {
+    match tx.request(key)? {
+        None => Ok(None),
+        Some(r) if r.fingerprint == fp => Ok(Some(r.result_id)),
+        Some(_) => Err(abort(Error::AlreadyExists(
+            "request_id: already used for a different request".into(),
+        ))),
+    }
+}
+
+impl Vetting {
+    fn validate_subject(&self, s: &SubjectInput) -> Result<()> {
+        validate::person_name("subject.name", s.name.as_ref())?;
+        validate::other_names("subject.other_names", &s.other_names)?;
+        if let Some(d) = &s.date_of_birth {
+            validate::date("subject.date_of_birth", d, Some(self.clock.today()))?;
+        }
+        validate::identifiers("subject.identifiers", &s.identifiers)
+    }
+
+    fn load(tx: &Tx<'_>, id: &Id) -> TxResult<Subject> {
+        tx.subject(id)?
+            .ok_or_else(|| abort(not_found("subject", id)))
+    }
+
+    /// Writes a changed subject with its next revision, bumps the data version, and audits.
+    fn commit(
+        &self,
+        tx: &Tx<'_>,
+        who: &Principal,
+        action: &str,
+        id: &Id,
+        mut s: Subject,
+        now: i64,
+    ) -> TxResult<Subject> {
+        s.revision += 1;
+        s.updated_at_ms = now;
+        tx.put_subject(id, &s)?;
+        tx.bump_data_version()?;
+        let mut entry = AuditEntry::by(who, action);
+        entry.subject_ids = vec![s.subject_id.clone()];
+        tx.append_audit(now, entry)?;
+        Ok(s)
+    }
+
+    pub fn create_subject(
+        &self,
+        who: &Principal,
+        input: &SubjectInput,
+        request_id: &str,
+    ) -> Result<Subject> {
+        self.validate_subject(input)?;
+        validate::request_id("request_id", request_id)?;
+        let name = input.name.clone().unwrap_or_default();
+        let key = request_key("create_subject", who, request_id);
+        let fp = fingerprint("create_subject", input);
+        let now = self.clock.now_ms();
+        let id = Id::new(IdKind::Subject, &self.clock);
+        self.store.transact(|tx| {
+            if !request_id.is_empty() {
+                if let Some(first) = replay(tx, &key, fp)? {
+                    let first = Id::parse(IdKind::Subject, "subject_id", &first).map_err(abort)?;
+                    return Self::load(tx, &first);
+                }
+                tx.put_request(&key, &RequestRecord { fingerprint: fp, result_id: id.to_string() })?;
+            }
+            let s = Subject {
+                subject_id: id.to_string(),
+                name: name.clone(),
+                other_names: input.other_names.clone(),
+                date_of_birth: input.date_of_birth,
+                identifiers: input.identifiers.clone(),
+                listings: vec![],
+                investigations: vec![],
+                revision: 0,
+                created_at_ms: now,
+                updated_at_ms: now,
+            };
+            self.commit(tx, who, "create_subject", &id, s, now)
+        })
+    }
+
+    /// Reads a subject; the read is audited (a consultation of personal data).
+    pub fn get_subject(&self, who: &Principal, subject_id: &str) -> Result<Subject> {
+        let id = Id::parse(IdKind::Subject, "subject_id", subject_id)?;
+        let now = self.clock.now_ms();
+        self.store.transact(|tx| {
+            let s = Self::load(tx, &id)?;
+            let mut entry = AuditEntry::by(who, "get_subject");
+            entry.subject_ids = vec![s.subject_id.clone()];
+            tx.append_audit(now, entry)?;
+            Ok(s)
+        })
+    }
+
+    pub fn update_subject(
+        &self,
+        who: &Principal,
+        subject_id: &str,
+        input: &SubjectInput,
+        expected_revision: u64,
+    ) -> Result<Subject> {
+        let id = Id::parse(IdKind::Subject, "subject.subject_id", subject_id)?;
+        self.validate_subject(input)?;
+        if expected_revision == 0 {
+            return Err(Error::invalid(
+                "expected_revision",
+                "required: the revision you read",
+            ));
+        }
+        let now = self.clock.now_ms();
+        self.store.transact(|tx| {
+            let mut s = Self::load(tx, &id)?;
+            if s.revision != expected_revision {
+                return Err(abort(Error::Aborted(format!(
+                    "subject {id} is at revision {}, not {expected_revision}: read it again",
+                    s.revision
+                ))));
+            }
+            s.name = input.name.clone().unwrap_or_default();
+            s.other_names = input.other_names.clone();
+            s.date_of_birth = input.date_of_birth;
+            s.identifiers = input.identifiers.clone();
+            self.commit(tx, who, "update_subject", &id, s, now)
+        })
+    }
+
+    /// A page of subjects in creation order, optionally of one status; audited with the ids shown.
+    pub fn list_subjects(
+        &self,
+        who: &Principal,
+        page_size: i32,
+        page_token: &str,
+        status: Option<Status>,
+    ) -> Result<(Vec<Subject>, String)> {
+        let size = self::page_size(page_size)?;
+        let start = if page_token.is_empty() {
+            None
+        } else {
+            let id = page_token
+                .strip_prefix("s1.")
+                .and_then(|t| Id::parse(IdKind::Subject, "page_token", &format!("sub_{t}")).ok())
+                .ok_or_else(|| Error::invalid("page_token", "not a token from ListSubjects"))?;
+            Some(*id.bytes())
+        };
+        let mut page = Vec::new();
+        let mut next = String::new();
+        for (scanned, r) in self.store.subjects_from(start).enumerate() {
+            let s = r?;
+            if page.len() == size || scanned == MAX_SCAN {
+                next = format!("s1.{}", s.subject_id.trim_start_matches("sub_"));
+                break;
+            }
+            if status.is_none_or(|st| s.status() == st) {
+                page.push(s);
+            }
+        }
+        if !page.is_empty() {
+            let now = self.clock.now_ms();
+            let mut entry = AuditEntry::by(who, "list_subjects");
+            entry.subject_ids = page.iter().map(|s| s.subject_id.clone()).collect();
+            self.store.transact(|tx| tx.append_audit(now, entry.clone()))?;
+        }
+        Ok((page, next))
+    }
+
+    fn validate_listing(&self, l: &ListingInput) -> Result<(ListKind, EmploymentRole, Date)> {
+        let list = l
+            .list
+            .ok_or_else(|| Error::invalid("listing.list", "required: BARRED_LIST or ADVISORY_LIST"))?;
+        validate::required("listing.organisation", &l.organisation)?;
+        let role = l
+            .role
+            .ok_or_else(|| Error::invalid("listing.role", "required"))?;
+        validate::short("listing.rank", &l.rank)?;
+        let decided = validate::event_date(
+            "listing.decision_date",
+            l.decision_date.as_ref(),
+            self.clock.today(),
+        )?;
+        if l.standards_breached.len() > validate::MAX_REPEATED {
+            return Err(Error::invalid("listing.standards_breached", "too many entries"));
+        }
+        for (i, s) in l.standards_breached.iter().enumerate() {
+            validate::required(&format!("listing.standards_breached[{i}]"), s)?;
+        }
+        validate::text("listing.reason", &l.reason)?;
+        if l.published {
+            if list == ListKind::Advisory {
+                return Err(Error::invalid(
+                    "listing.published",
+                    "advisory entries are never published",
+                ));
+            }
+            if !matches!(role, EmploymentRole::PoliceOfficer | EmploymentRole::SpecialConstable) {
+                return Err(Error::invalid(
+                    "listing.published",
+                    "only police officers and special constables are published",
+                ));
+            }
+        }
+        Ok((list, role, decided))
+    }
+
+    /// Adds a listing. A barred listing supersedes the subject's active advisory listings from the
+    /// same organisation (the advisory entry is replaced by the barred one).
+    pub fn add_listing(
+        &self,
+        who: &Principal,
+        subject_id: &str,
+        input: &ListingInput,
+        request_id: &str,
+    ) -> Result<Listing> {
+        let id = Id::parse(IdKind::Subject, "subject_id", subject_id)?;
+        let (list, role, decided) = self.validate_listing(input)?;
+        validate::request_id("request_id", request_id)?;
+        let key = request_key("add_listing", who, request_id);
+        let fp = fingerprint("add_listing", &(subject_id, input));
+        let now = self.clock.now_ms();
+        let listing_id = Id::new(IdKind::Listing, &self.clock);
+        self.store.transact(|tx| {
+            let mut s = Self::load(tx, &id)?;
+            if !request_id.is_empty() {
+                if let Some(first) = replay(tx, &key, fp)? {
+                    return s
+                        .listings
+                        .iter()
+                        .find(|l| l.listing_id == first)
+                        .cloned()
+                        .ok_or_else(|| abort(Error::FailedPrecondition("request_id: the first listing is gone".into())));
+                }
+                tx.put_request(&key, &RequestRecord { fingerprint: fp, result_id: listing_id.to_string() })?;
+            }
+            let organisation = input.organisation.trim();
+            if let Some(dup) = s
+                .listings
+                .iter()
+                .find(|l| l.is_active() && l.list == list && l.organisation == organisation)
+            {
+                return Err(abort(Error::AlreadyExists(format!(
+                    "subject {id} already has an active {} listing from {organisation}: {}",
+                    list_name(list),
+                    dup.listing_id
+                ))));
+            }
+            let listing = Listing {
+                listing_id: listing_id.to_string(),
+                list,
+                organisation: organisation.to_owned(),
+                role,
+                rank: input.rank.trim().to_owned(),
+                decision_date: Some(decided),
+                standards_breached: input.standards_breached.iter().map(|s| s.trim().to_owned()).collect(),
+                reason: input.reason.trim().to_owned(),
+                published: input.published,
+                state: ListingState::Active,
+                removal_reason: None,
+                removed_on: None,
+                removal_note: String::new(),
+                investigation_id: String::new(),
+            };
+            if list == ListKind::Barred {
+                supersede_advisory(&mut s, organisation, decided, &listing.listing_id);
+            }
+            s.listings.push(listing.clone());
+            self.commit(tx, who, "add_listing", &id, s, now)?;
+            Ok(listing)
+        })
+    }
+
+    pub fn remove_listing(
+        &self,
+        who: &Principal,
+        listing_id: &str,
+        reason: Option<RemovalReason>,
+        note: &str,
+        removed_on: Option<Date>,
+    ) -> Result<(String, Listing)> {
+        let lid = Id::parse(IdKind::Listing, "listing_id", listing_id)?;
+        let reason = reason.ok_or_else(|| Error::invalid("reason", "required"))?;
+        validate::text("note", note)?;
+        let removed_on = validate::event_date("removed_on", removed_on.as_ref(), self.clock.today())?;
+        let now = self.clock.now_ms();
+        self.store.transact(|tx| {
+            let sid = tx
+                .subject_of_listing(&lid)?
+                .ok_or_else(|| abort(not_found("listing", &lid)))?;
+            let mut s = Self::load(tx, &sid)?;
+            let l = s
+                .listings
+                .iter_mut()
+                .find(|l| l.listing_id == listing_id)
+                .ok_or_else(|| abort(not_found("listing", &lid)))?;
+            if !l.is_active() {
+                return Err(abort(Error::FailedPrecondition(format!(
+                    "listing {lid} is already removed"
+                ))));
+            }
+            if l.decision_date.is_some_and(|d| removed_on < d) {
+                return Err(abort(Error::invalid(
+                    "removed_on",
+                    "is before the listing's decision date",
+                )));
+            }
+            l.state = ListingState::Removed;
+            l.removal_reason = Some(reason);
+            l.removed_on = Some(removed_on);
+            l.removal_note = note.trim().to_owned();
+            let removed = l.clone();
+            let s = self.commit(tx, who, "remove_listing", &sid, s, now)?;
+            Ok((s.subject_id, removed))
+        })
+    }
+
+    pub fn open_investigation(
+        &self,
+        who: &Principal,
+        subject_id: &str,
+        input: &InvestigationInput,
+        request_id: &str,
+    ) -> Result<Investigation> {
+        let id = Id::parse(IdKind::Subject, "subject_id", subject_id)?;
+        validate::required("investigation.organisation", &input.organisation)?;
+        validate::short("investigation.reference", &input.reference)?;
+        validate::text("investigation.allegation_summary", &input.allegation_summary)?;
+        let opened = validate::event_date(
+            "investigation.opened_on",
+            input.opened_on.as_ref(),
+            self.clock.today(),
+        )?;
+        validate::request_id("request_id", request_id)?;
+        let key = request_key("open_investigation", who, request_id);
+        let fp = fingerprint("open_investigation", &(subject_id, input));
+        let now = self.clock.now_ms();
+        let inv_id = Id::new(IdKind::Investigation, &self.clock);
+        self.store.transact(|tx| {
+            let mut s = Self::load(tx, &id)?;
+            if !request_id.is_empty() {
+                if let Some(first) = replay(tx, &key, fp)? {
+                    return s
+                        .investigations
+                        .iter()
+                        .find(|i| i.investigation_id == first)
+                        .cloned()
+                        .ok_or_else(|| abort(Error::FailedPrecondition("request_id: the first investigation is gone".into())));
+                }
+                tx.put_request(&key, &RequestRecord { fingerprint: fp, result_id: inv_id.to_string() })?;
+            }
+            let inv = Investigation {
+                investigation_id: inv_id.to_string(),
+                organisation: input.organisation.trim().to_owned(),
+                reference: input.reference.trim().to_owned(),
+                allegation_summary: input.allegation_summary.trim().to_owned(),
+                opened_on: Some(opened),
+                state: InvestigationState::Open,
+                outcome: None,
+                closed_on: None,
+                role: input.role.unwrap_or(EmploymentRole::Other),
+            };
+            s.investigations.push(inv.clone());
+            self.commit(tx, who, "open_investigation", &id, s, now)?;
+            Ok(inv)
+        })
+    }
+
+    /// Closes an investigation and applies the lifecycle rules: a dismissal (or a finding that the
+    /// person would have been dismissed) adds a barred listing and supersedes the organisation's
+    /// advisory listings; any other outcome removes the advisory listings this investigation caused.
+    pub fn close_investigation(
+        &self,
+        who: &Principal,
+        investigation_id: &str,
+        outcome: Option<InvestigationOutcome>,
+        closed_on: Option<Date>,
+    ) -> Result<(String, Investigation)> {
+        let iid = Id::parse(IdKind::Investigation, "investigation_id", investigation_id)?;
+        let outcome = outcome.ok_or_else(|| Error::invalid("outcome", "required"))?;
+        let closed = validate::event_date("closed_on", closed_on.as_ref(), self.clock.today())?;
+        let now = self.clock.now_ms();
+        let new_listing_id = Id::new(IdKind::Listing, &self.clock);
+        self.store.transact(|tx| {
+            let sid = tx
+                .subject_of_investigation(&iid)?
+                .ok_or_else(|| abort(not_found("investigation", &iid)))?;
+            let mut s = Self::load(tx, &sid)?;
+            let inv = s
+                .investigations
+                .iter_mut()
+                .find(|i| i.investigation_id == investigation_id)
+                .ok_or_else(|| abort(not_found("investigation", &iid)))?;
+            if !inv.is_open() {
+                return Err(abort(Error::FailedPrecondition(format!(
+                    "investigation {iid} is already closed"
+                ))));
+            }
+            if inv.opened_on.is_some_and(|d| closed < d) {
+                return Err(abort(Error::invalid("closed_on", "is before the investigation was opened")));
+            }
+            inv.state = InvestigationState::Closed;
+            inv.outcome = Some(outcome);
+            inv.closed_on = Some(closed);
+            let inv = inv.clone();
+            if outcome.bars() {
+                supersede_advisory(&mut s, &inv.organisation, closed, &new_listing_id.to_string());
+                s.listings.push(Listing {
+                    listing_id: new_listing_id.to_string(),
+                    list: ListKind::Barred,
+                    organisation: inv.organisation.clone(),
+                    role: inv.role,
+                    rank: String::new(),
+                    decision_date: Some(closed),
+                    standards_breached: vec![],
+                    reason: inv.allegation_summary.clone(),
+                    published: false,
+                    state: ListingState::Active,
+                    removal_reason: None,
+                    removed_on: None,
+                    removal_note: String::new(),
+                    investigation_id: inv.investigation_id.clone(),
+                });
+            } else {
+                for l in s.listings.iter_mut().filter(|l| {
+                    l.is_active() && l.list == ListKind::Advisory && l.investigation_id == inv.investigation_id
+                }) {
+                    l.state = ListingState::Removed;
+                    l.removal_reason = Some(RemovalReason::ProceedingsConcluded);
+                    l.removed_on = Some(closed);
+                    l.removal_note = format!("investigation {} closed: {}", inv.investigation_id, outcome_words(outcome));
+                }
+            }
+            let s = self.commit(tx, who, "close_investigation", &sid, s, now)?;
+            Ok((s.subject_id, inv))
+        })
+    }
+
+    /// Records that the person left an organisation. Resigning or retiring while an investigation
+    /// is open adds an advisory listing for that organisation (the "resign to escape the hearing"
+    /// case), tied to the investigation so that its outcome later settles the listing.
+    pub fn record_departure(
+        &self,
+        who: &Principal,
+        subject_id: &str,
+        kind: Option<DepartureKind>,
+        left_on: Option<Date>,
+        organisation: &str,
+    ) -> Result<Subject> {
+        let id = Id::parse(IdKind::Subject, "subject_id", subject_id)?;
+        let kind = kind.ok_or_else(|| Error::invalid("kind", "required"))?;
+        let left = validate::event_date("left_on", left_on.as_ref(), self.clock.today())?;
+        validate::required("organisation", organisation)?;
+        let organisation = organisation.trim();
+        let now = self.clock.now_ms();
+        let new_listing_id = Id::new(IdKind::Listing, &self.clock);
+        self.store.transact(|tx| {
+            let mut s = Self::load(tx, &id)?;
+            if matches!(kind, DepartureKind::Resigned | DepartureKind::Retired) {
+                // Prefer the leaving organisation's own investigation, else any open one.
+                let open = s
+                    .investigations
+                    .iter()
+                    .filter(|i| i.is_open())
+                    .max_by_key(|i| i.organisation == organisation)
+                    .cloned();
+                let already = s.listings.iter().any(|l| {
+                    l.is_active() && l.list == ListKind::Advisory && l.organisation == organisation
+                });
+                if let Some(inv) = open.filter(|_| !already) {
+                    s.listings.push(Listing {
+                        listing_id: new_listing_id.to_string(),
+                        list: ListKind::Advisory,
+                        organisation: organisation.to_owned(),
+                        role: inv.role,
+                        rank: String::new(),
+                        decision_date: Some(left),
+                        standards_breached: vec![],
+                        reason: format!(
+                            "{} while under investigation ({}): {}",
+                            if kind == DepartureKind::Resigned { "resigned" } else { "retired" },
+                            inv.reference,
+                            inv.allegation_summary
+                        ),
+                        published: false,
+                        state: ListingState::Active,
+                        removal_reason: None,
+                        removed_on: None,
+                        removal_note: String::new(),
+                        investigation_id: inv.investigation_id.clone(),
+                    });
+                }
+            }
+            self.commit(tx, who, "record_departure", &id, s, now)
+        })
+    }
+}
+
+/// Marks the subject's active advisory listings from `organisation` as superseded by `by`.
+fn supersede_advisory(s: &mut Subject, organisation: &str, on: Date, by: &str) {
+    for l in s
+        .listings
+        .iter_mut()
+        .filter(|l| l.is_active() && l.list == ListKind::Advisory && l.organisation == organisation)
+    {
+        l.state = ListingState::Removed;
+        l.removal_reason = Some(RemovalReason::Superseded);
+        l.removed_on = Some(on);
+        l.removal_note = format!("superseded by barred listing {by}");
+    }
+}
+
+fn list_name(l: ListKind) -> &'static str {
+    match l {
+        ListKind::Barred => "barred",
+        ListKind::Advisory => "advisory",
+    }
+}
+
+fn outcome_words(o: InvestigationOutcome) -> &'static str {
+    match o {
+        InvestigationOutcome::NoCaseToAnswer => "no case to answer",
+        InvestigationOutcome::NoFurtherAction => "no further action",
+        InvestigationOutcome::MisconductNotProven => "misconduct not proven",
+        InvestigationOutcome::ProvenNoDismissal => "proven, no dismissal",
+        InvestigationOutcome::Dismissed => "dismissed",
+        InvestigationOutcome::WouldHaveBeenDismissed => "would have been dismissed",
+        InvestigationOutcome::Withdrawn => "withdrawn",
+    }
+}

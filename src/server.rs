@@ -1,0 +1,184 @@
+//! Serving: the services with their roles, health and reflection, limits, graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+
+use crate::api::audit::AuditApi;
+use crate::api::check::CheckApi;
+use crate::api::monitoring::MonitoringApi;
+use crate::api::registry::RegistryApi;
+use crate::api::authorizer;
+use crate::auth::{Keys, Role};
+use crate::pb::{
+    self, audit_service_server::AuditServiceServer, check_service_server::CheckServiceServer,
+    monitoring_service_server::MonitoringServiceServer,
+    registry_service_server::RegistryServiceServer,
+};
+use crate::service::Vetting;
+
+/// Limits and timings of the server.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest request or response message, in bytes.
+    pub max_message_bytes: usize,
+    /// Most requests served at once, over all connections.
+    pub concurrency: usize,
+    /// Longest a unary call may take.
+    pub request_timeout: Duration,
+    /// How long in-flight calls may drain at shutdown before they are cut.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 4 * 1024 * 1024,
+            concurrency: 256,
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+const SERVICES: [&str; 4] = [
+    "vetting.v1.RegistryService",
+    "vetting.v1.CheckService",
+    "vetting.v1.MonitoringService",
+    "vetting.v1.AuditService",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("reflection")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("transport")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("listener")]
+    Io(#[from] std::io::Error),
+    #[error("store")]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Serves on `listener` until `shutdown` resolves; then reports NOT_SERVING, drains in-flight
+/// calls for at most `limits.shutdown_grace`, and flushes the store.
+pub async fn serve(
+    vetting: Vetting,
+    keys: Arc<Keys>,
+    listener: TcpListener,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let addr: SocketAddr = listener.local_addr()?;
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter.set_service_status("", ServingStatus::Serving).await;
+    for s in SERVICES {
+        reporter.set_service_status(s, ServingStatus::Serving).await;
+    }
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let max = limits.max_message_bytes;
+    let registry = InterceptedService::new(
+        RegistryServiceServer::new(RegistryApi::new(vetting.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max),
+        authorizer(keys.clone(), &[Role::Registrar]),
+    );
+    let check = InterceptedService::new(
+        CheckServiceServer::new(CheckApi::new(vetting.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max),
+        authorizer(keys.clone(), &[Role::Checker, Role::Public]),
+    );
+    let monitoring = InterceptedService::new(
+        MonitoringServiceServer::new(MonitoringApi)
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max),
+        authorizer(keys.clone(), &[Role::Checker]),
+    );
+    let audit = InterceptedService::new(
+        AuditServiceServer::new(AuditApi::new(vetting.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max),
+        authorizer(keys, &[Role::Auditor]),
+    );
+
+    let incoming = TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(Duration::from_secs(60)));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let router = Server::builder()
+        .timeout(limits.request_timeout)
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.concurrency))
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(registry)
+        .add_service(check)
+        .add_service(monitoring)
+        .add_service(audit);
+    let server = router.serve_with_incoming_shutdown(incoming, async {
+        let _ = stop_rx.await;
+    });
+    tracing::info!(%addr, "serving");
+    tokio::pin!(server);
+    tokio::select! {
+        r = &mut server => r?,
+        () = shutdown => {
+            tracing::info!("shutting down: NOT_SERVING, draining");
+            reporter.set_service_status("", ServingStatus::NotServing).await;
+            for s in SERVICES {
+                reporter.set_service_status(s, ServingStatus::NotServing).await;
+            }
+            let _ = stop_tx.send(());
+            match tokio::time::timeout(limits.shutdown_grace, &mut server).await {
+                Ok(r) => r?,
+                Err(_) => tracing::warn!(
+                    grace_secs = limits.shutdown_grace.as_secs(),
+                    "calls still open after the grace period were cut"
+                ),
+            }
+        }
+    }
+    vetting.store.flush().await?;
+    tracing::info!("store flushed; stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn termination() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = term => {}
+        r = tokio::signal::ctrl_c() => {
+            if let Err(e) = r {
+                tracing::error!(error = %e, "cannot listen for SIGINT");
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}

@@ -1,0 +1,593 @@
+//! The sled store: one tree per concern, one transaction per request, flushed before answering.
+//!
+//! Trees (keys big-endian, see [`keys`]):
+//! - `meta`: format version, candidate-index version, data version, audit chain head.
+//! - `subjects`: subject id → the subject with its listings and investigations (postcard).
+//! - `listings`, `investigations`: listing or investigation id → subject id.
+//! - `requests`: `operation, 0, organisation, 0, request_id` → the first answer's id and a
+//!   fingerprint of the request (idempotent creates).
+//! - `match_records`: subject id → what the matcher needs of a subject that is not clear.
+//! - `index`: `blocking key, 0, subject id` → nothing: the candidate index.
+//! - `audit`: sequence → event; `audit_by_subject`: `subject id, sequence`; `audit_by_org`:
+//!   `organisation, 0, sequence`.
+//!
+//! Nothing is deleted from `subjects`, `listings`, `investigations` or `audit`. Index entries
+//! and match records are derived data: they follow the subject, and `reindex` rebuilds them.
+
+pub mod keys;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, TransactionalTree,
+};
+use sled::{Transactional, Tree};
+
+use crate::audit::{AuditEntry, AuditEvent};
+use crate::domain::model::{Status, Subject, Visibility};
+use crate::error::Error;
+use crate::ids::{Id, IdKind};
+use crate::matching::{self, Identity, Prepared};
+use keys::ID_LEN;
+
+/// The on-disk format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+const META_FORMAT: &[u8] = b"format_version";
+const META_INDEX: &[u8] = b"index_version";
+const META_DATA_VERSION: &[u8] = b"data_version";
+const META_AUDIT_HEAD: &[u8] = b"audit_head";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("data directory {0} is in use by another process (is a server running on it?)")]
+    Locked(PathBuf),
+    #[error(
+        "data directory {path} holds store format {found}; this build reads format {FORMAT_VERSION}"
+    )]
+    FormatMismatch { path: PathBuf, found: u32 },
+    #[error("data directory {0} holds data that is not a vetting store")]
+    Foreign(PathBuf),
+    #[error(
+        "the candidate index in {path} is format {found}, this build uses {expected}: run `vetting reindex --data-dir {path}`"
+    )]
+    IndexOutdated {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+    #[error("corrupt record in tree {tree}")]
+    Corrupt { tree: &'static str },
+    #[error("sled")]
+    Sled(#[from] sled::Error),
+}
+
+/// Tuning for [`Store::open`].
+#[derive(Clone, Copy, Debug)]
+pub struct StoreOptions {
+    /// sled's page cache, in bytes.
+    pub cache_bytes: u64,
+    /// Open a store whose candidate index is of another format (to rebuild it).
+    pub allow_outdated_index: bool,
+    /// Remove the store when dropped (tests, the demo).
+    pub temporary: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            cache_bytes: 512 * 1024 * 1024,
+            allow_outdated_index: false,
+            temporary: false,
+        }
+    }
+}
+
+/// What the matcher needs of a subject that is not clear, kept beside the candidate index.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MatchRecord {
+    pub status: Status,
+    /// The status as the public may see it (published barred entries only).
+    pub public_status: Status,
+    pub prepared: Prepared,
+}
+
+impl MatchRecord {
+    pub fn status_for(&self, v: Visibility) -> Status {
+        match v {
+            Visibility::Full => self.status,
+            Visibility::PublishedOnly => self.public_status,
+        }
+    }
+}
+
+/// What a retried create finds: the first answer's id and the request's fingerprint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    pub fingerprint: [u8; 32],
+    pub result_id: String,
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    postcard::to_stdvec(v).map_err(|_| StoreError::Corrupt { tree: "encode" })
+}
+
+fn decode<T: DeserializeOwned>(tree: &'static str, b: &[u8]) -> Result<T, StoreError> {
+    postcard::from_bytes(b).map_err(|_| StoreError::Corrupt { tree })
+}
+
+fn decode_u64(tree: &'static str, b: &[u8]) -> Result<u64, StoreError> {
+    keys::decode_u64(b).ok_or(StoreError::Corrupt { tree })
+}
+
+/// The failure of a step inside a transaction.
+pub type TxError = ConflictableTransactionError<Error>;
+pub type TxResult<T> = Result<T, TxError>;
+
+/// Aborts the transaction with `e`; nothing it wrote is kept.
+pub fn abort(e: impl Into<Error>) -> TxError {
+    ConflictableTransactionError::Abort(e.into())
+}
+
+fn corrupt(tree: &'static str) -> TxError {
+    abort(StoreError::Corrupt { tree })
+}
+
+#[derive(Clone, Debug)]
+struct Trees {
+    meta: Tree,
+    subjects: Tree,
+    listings: Tree,
+    investigations: Tree,
+    requests: Tree,
+    match_records: Tree,
+    index: Tree,
+    audit: Tree,
+    audit_by_subject: Tree,
+    audit_by_org: Tree,
+}
+
+/// The vetting store.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: sled::Db,
+    t: Trees,
+    path: PathBuf,
+}
+
+fn is_lock_error(e: &sled::Error) -> bool {
+    match e {
+        sled::Error::Io(io) => {
+            io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().contains("could not acquire lock")
+        }
+        _ => false,
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path`. Fails with one clear error when another process
+    /// holds it, when it is of another format, or when its candidate index is outdated.
+    pub fn open(path: &Path, opts: StoreOptions) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(opts.cache_bytes)
+            .temporary(opts.temporary)
+            .open()
+            .map_err(|e| {
+                if is_lock_error(&e) {
+                    StoreError::Locked(path.to_owned())
+                } else {
+                    StoreError::Sled(e)
+                }
+            })?;
+        let open = |name: &str| db.open_tree(name);
+        let t = Trees {
+            meta: open("meta")?,
+            subjects: open("subjects")?,
+            listings: open("listings")?,
+            investigations: open("investigations")?,
+            requests: open("requests")?,
+            match_records: open("match_records")?,
+            index: open("index")?,
+            audit: open("audit")?,
+            audit_by_subject: open("audit_by_subject")?,
+            audit_by_org: open("audit_by_org")?,
+        };
+        let store = Self {
+            db,
+            t,
+            path: path.to_owned(),
+        };
+        store.check_format(opts.allow_outdated_index)?;
+        Ok(store)
+    }
+
+    fn check_format(&self, allow_outdated_index: bool) -> Result<(), StoreError> {
+        let index_version = matching::INDEX_FORMAT_VERSION;
+        match self.t.meta.get(META_FORMAT)? {
+            None => {
+                let empty = self.t.subjects.is_empty() && self.t.audit.is_empty();
+                if !empty {
+                    return Err(StoreError::Foreign(self.path.clone()));
+                }
+                self.t.meta.insert(META_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
+                self.t.meta.insert(META_INDEX, &index_version.to_be_bytes())?;
+                self.db.flush()?;
+            }
+            Some(v) => {
+                let found = <[u8; 4]>::try_from(v.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| StoreError::Foreign(self.path.clone()))?;
+                if found != FORMAT_VERSION {
+                    return Err(StoreError::FormatMismatch {
+                        path: self.path.clone(),
+                        found,
+                    });
+                }
+                let found_index = self
+                    .t
+                    .meta
+                    .get(META_INDEX)?
+                    .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
+                    .map_or(0, u32::from_be_bytes);
+                if found_index != index_version && !allow_outdated_index {
+                    return Err(StoreError::IndexOutdated {
+                        path: self.path.clone(),
+                        found: found_index,
+                        expected: index_version,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Makes everything written so far survive a crash of the process.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Runs `f` as one atomic transaction over every tree. `f` may run more than once (on a
+    /// conflict), so it must have no effect outside the transaction.
+    pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T, Error> {
+        let t = &self.t;
+        let result = (
+            &t.meta,
+            &t.subjects,
+            &t.listings,
+            &t.investigations,
+            &t.requests,
+            &t.match_records,
+            &t.index,
+            &t.audit,
+            &t.audit_by_subject,
+            &t.audit_by_org,
+        )
+            .transaction(|(meta, subjects, listings, investigations, requests, match_records, index, audit, audit_by_subject, audit_by_org)| {
+                f(&Tx {
+                    meta,
+                    subjects,
+                    listings,
+                    investigations,
+                    requests,
+                    match_records,
+                    index,
+                    audit,
+                    audit_by_subject,
+                    audit_by_org,
+                })
+            });
+        match result {
+            Ok(v) => Ok(v),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e).into()),
+        }
+    }
+
+    // ---- reads outside transactions ----
+
+    pub fn subject(&self, id: &Id) -> Result<Option<Subject>, StoreError> {
+        self.t
+            .subjects
+            .get(id.bytes())?
+            .map(|b| decode("subjects", &b))
+            .transpose()
+    }
+
+    /// The registry's version: it changes with every registry write.
+    pub fn data_version(&self) -> Result<u64, StoreError> {
+        self.t
+            .meta
+            .get(META_DATA_VERSION)?
+            .map_or(Ok(0), |b| decode_u64("meta", &b))
+    }
+
+    /// Subject ids under any of `blocking_keys`, each once, at most `limit`.
+    pub fn candidates(&self, blocking_keys: &[String], limit: usize) -> Result<Vec<[u8; ID_LEN]>, StoreError> {
+        let mut ids = BTreeSet::new();
+        'keys: for k in blocking_keys {
+            for entry in self.t.index.scan_prefix(keys::index_prefix(k)) {
+                let (key, _) = entry?;
+                let id = keys::index_entry_id(&key).ok_or(StoreError::Corrupt { tree: "index" })?;
+                ids.insert(id);
+                if ids.len() >= limit {
+                    break 'keys;
+                }
+            }
+        }
+        Ok(ids.into_iter().collect())
+    }
+
+    pub fn match_record(&self, id: &[u8; ID_LEN]) -> Result<Option<MatchRecord>, StoreError> {
+        self.t
+            .match_records
+            .get(id)?
+            .map(|b| decode("match_records", &b))
+            .transpose()
+    }
+
+    /// Subjects in id (creation) order, from `start` inclusive.
+    pub fn subjects_from(
+        &self,
+        start: Option<[u8; ID_LEN]>,
+    ) -> impl Iterator<Item = Result<Subject, StoreError>> + '_ {
+        let start = start.unwrap_or([0; ID_LEN]);
+        self.t
+            .subjects
+            .range(start..)
+            .map(|r| decode("subjects", &r?.1))
+    }
+
+    pub fn subject_count(&self) -> usize {
+        self.t.subjects.len()
+    }
+
+    /// Audit events in sequence order from `from` inclusive: `(sequence in key, event or None when
+    /// undecodable)`.
+    pub fn audit_from(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<(u64, Option<AuditEvent>), StoreError>> + '_ {
+        self.t.audit.range(keys::u64_key(from)..).map(|r| {
+            let (k, v) = r?;
+            let seq = decode_u64("audit", &k)?;
+            Ok((seq, postcard::from_bytes(&v).ok()))
+        })
+    }
+
+    pub fn audit_event(&self, seq: u64) -> Result<Option<AuditEvent>, StoreError> {
+        self.t
+            .audit
+            .get(keys::u64_key(seq))?
+            .map(|b| decode("audit", &b))
+            .transpose()
+    }
+
+    /// Sequences of the events naming subject `id`, from `from` inclusive.
+    pub fn audit_seqs_of_subject(
+        &self,
+        id: &[u8; ID_LEN],
+        from: u64,
+    ) -> impl Iterator<Item = Result<u64, StoreError>> + '_ {
+        let end = keys::id_seq(id, u64::MAX);
+        self.t
+            .audit_by_subject
+            .range(keys::id_seq(id, from)..=end)
+            .map(|r| keys::trailing_seq(&r?.0).ok_or(StoreError::Corrupt { tree: "audit_by_subject" }))
+    }
+
+    /// Sequences of the events by callers of `organisation`, from `from` inclusive.
+    pub fn audit_seqs_of_org(
+        &self,
+        organisation: &str,
+        from: u64,
+    ) -> impl Iterator<Item = Result<u64, StoreError>> + '_ {
+        let end = keys::text_seq(organisation, u64::MAX);
+        self.t
+            .audit_by_org
+            .range(keys::text_seq(organisation, from)..=end)
+            .map(|r| keys::trailing_seq(&r?.0).ok_or(StoreError::Corrupt { tree: "audit_by_org" }))
+    }
+
+    /// The chain head: last sequence and its hash.
+    pub fn audit_head(&self) -> Result<Option<(u64, String)>, StoreError> {
+        self.t
+            .meta
+            .get(META_AUDIT_HEAD)?
+            .map(|b| decode("meta", &b))
+            .transpose()
+    }
+
+    /// Rebuilds the candidate index and match records from the subjects, for a new index format.
+    /// Returns the number of subjects indexed.
+    pub fn reindex(&self) -> Result<u64, StoreError> {
+        self.t.index.clear()?;
+        self.t.match_records.clear()?;
+        let mut n = 0;
+        for r in self.t.subjects.iter() {
+            let (_, v) = r?;
+            let s: Subject = decode("subjects", &v)?;
+            if let Some(rec) = match_record_of(&s) {
+                let id = Id::parse(IdKind::Subject, "subject_id", &s.subject_id)
+                    .map_err(|_| StoreError::Corrupt { tree: "subjects" })?;
+                for k in matching::index_keys(&rec.prepared) {
+                    self.t.index.insert(keys::index_entry(&k, id.bytes()), &[])?;
+                }
+                self.t.match_records.insert(id.bytes(), encode(&rec)?)?;
+                n += 1;
+            }
+        }
+        self.t
+            .meta
+            .insert(META_INDEX, &matching::INDEX_FORMAT_VERSION.to_be_bytes())?;
+        self.db.flush()?;
+        Ok(n)
+    }
+
+    /// The raw audit tree, for tests that tamper with it.
+    #[doc(hidden)]
+    pub fn raw_audit_tree(&self) -> &Tree {
+        &self.t.audit
+    }
+}
+
+/// The matcher's view of a subject, or None when it is clear (clear people are never matched).
+pub fn match_record_of(s: &Subject) -> Option<MatchRecord> {
+    let status = s.status();
+    if status == Status::Clear {
+        return None;
+    }
+    let identity = Identity {
+        names: s.all_names().cloned().collect(),
+        date_of_birth: s.date_of_birth,
+        identifiers: s.identifiers.clone(),
+    };
+    Some(MatchRecord {
+        status,
+        public_status: s.status_as_seen(Visibility::PublishedOnly),
+        prepared: Prepared::new(&identity),
+    })
+}
+
+/// Every tree, inside one transaction.
+pub struct Tx<'a> {
+    meta: &'a TransactionalTree,
+    subjects: &'a TransactionalTree,
+    listings: &'a TransactionalTree,
+    investigations: &'a TransactionalTree,
+    requests: &'a TransactionalTree,
+    match_records: &'a TransactionalTree,
+    index: &'a TransactionalTree,
+    audit: &'a TransactionalTree,
+    audit_by_subject: &'a TransactionalTree,
+    audit_by_org: &'a TransactionalTree,
+}
+
+impl std::fmt::Debug for Tx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx").finish_non_exhaustive()
+    }
+}
+
+impl Tx<'_> {
+    pub fn subject(&self, id: &Id) -> TxResult<Option<Subject>> {
+        match self.subjects.get(id.bytes())? {
+            None => Ok(None),
+            Some(b) => decode("subjects", &b).map(Some).map_err(abort),
+        }
+    }
+
+    /// Writes `new` (whose `subject_id` is `id`), keeping the listing and investigation lookups,
+    /// the match record and the candidate index in step with it.
+    pub fn put_subject(&self, id: &Id, new: &Subject) -> TxResult<()> {
+        let bytes = id.bytes();
+        for l in &new.listings {
+            let lid = Id::parse(IdKind::Listing, "listing_id", &l.listing_id).map_err(|_| corrupt("listings"))?;
+            self.listings.insert(lid.bytes(), bytes)?;
+        }
+        for i in &new.investigations {
+            let iid = Id::parse(IdKind::Investigation, "investigation_id", &i.investigation_id)
+                .map_err(|_| corrupt("investigations"))?;
+            self.investigations.insert(iid.bytes(), bytes)?;
+        }
+        let old: Option<MatchRecord> = match self.match_records.get(bytes)? {
+            None => None,
+            Some(b) => Some(decode("match_records", &b).map_err(abort)?),
+        };
+        let new_rec = match_record_of(new);
+        let old_keys: BTreeSet<String> = old.as_ref().map(|r| matching::index_keys(&r.prepared).into_iter().collect()).unwrap_or_default();
+        let new_keys: BTreeSet<String> = new_rec.as_ref().map(|r| matching::index_keys(&r.prepared).into_iter().collect()).unwrap_or_default();
+        for k in old_keys.difference(&new_keys) {
+            self.index.remove(keys::index_entry(k, bytes))?;
+        }
+        for k in new_keys.difference(&old_keys) {
+            self.index.insert(keys::index_entry(k, bytes), &[])?;
+        }
+        match &new_rec {
+            Some(rec) => {
+                self.match_records.insert(bytes, encode(rec).map_err(abort)?)?;
+            }
+            None => {
+                self.match_records.remove(bytes)?;
+            }
+        }
+        self.subjects.insert(bytes, encode(new).map_err(abort)?)?;
+        Ok(())
+    }
+
+    /// The subject a listing belongs to.
+    pub fn subject_of_listing(&self, listing: &Id) -> TxResult<Option<Id>> {
+        self.owner(self.listings, "listings", listing)
+    }
+
+    pub fn subject_of_investigation(&self, investigation: &Id) -> TxResult<Option<Id>> {
+        self.owner(self.investigations, "investigations", investigation)
+    }
+
+    fn owner(&self, tree: &TransactionalTree, name: &'static str, id: &Id) -> TxResult<Option<Id>> {
+        match tree.get(id.bytes())? {
+            None => Ok(None),
+            Some(b) => keys::decode_id(&b)
+                .map(|b| Some(Id::from_bytes(IdKind::Subject, b)))
+                .ok_or_else(|| corrupt(name)),
+        }
+    }
+
+    pub fn request(&self, key: &[u8]) -> TxResult<Option<RequestRecord>> {
+        match self.requests.get(key)? {
+            None => Ok(None),
+            Some(b) => decode("requests", &b).map(Some).map_err(abort),
+        }
+    }
+
+    pub fn put_request(&self, key: &[u8], record: &RequestRecord) -> TxResult<()> {
+        self.requests.insert(key, encode(record).map_err(abort)?)?;
+        Ok(())
+    }
+
+    /// Moves the registry to its next version and returns it.
+    pub fn bump_data_version(&self) -> TxResult<u64> {
+        let v = match self.meta.get(META_DATA_VERSION)? {
+            None => 0,
+            Some(b) => decode_u64("meta", &b).map_err(abort)?,
+        } + 1;
+        self.meta.insert(META_DATA_VERSION, &keys::u64_key(v))?;
+        Ok(v)
+    }
+
+    /// Appends `entry` to the audit chain at time `at_ms`.
+    pub fn append_audit(&self, at_ms: i64, entry: AuditEntry) -> TxResult<AuditEvent> {
+        let (last, prev_hash) = match self.meta.get(META_AUDIT_HEAD)? {
+            None => (0, String::new()),
+            Some(b) => decode::<(u64, String)>("meta", &b).map_err(abort)?,
+        };
+        let seq = last + 1;
+        let event = AuditEvent::seal(seq, at_ms, entry, prev_hash);
+        self.audit.insert(&keys::u64_key(seq), encode(&event).map_err(abort)?)?;
+        for s in &event.entry.subject_ids {
+            if let Ok(id) = Id::parse(IdKind::Subject, "subject_id", s) {
+                self.audit_by_subject.insert(&keys::id_seq(id.bytes(), seq), &[])?;
+            }
+        }
+        self.audit_by_org
+            .insert(keys::text_seq(&event.entry.organisation, seq), &[])?;
+        self.meta.insert(
+            META_AUDIT_HEAD,
+            encode(&(seq, event.hash.clone())).map_err(abort)?,
+        )?;
+        Ok(event)
+    }
+}
