@@ -43,6 +43,16 @@ pub enum Command {
     Reindex(DataDir),
     /// Walk the audit trail's hash chain and report the first broken event (server stopped).
     VerifyAudit(DataDir),
+    /// Import subjects from JSON lines, one `Subject` a line in proto3 JSON (server stopped).
+    /// Subjects whose subject_id is already here are skipped, so an import can be re-run.
+    Import {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The JSON lines file; `-` reads standard input.
+        file: PathBuf,
+    },
+    /// Export every subject, with listings and investigations, as JSON lines on stdout.
+    Export(DataDir),
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +214,15 @@ fn format_ms(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
+/// The caller the audit trail names for command-line imports and exports.
+fn operator() -> crate::auth::Principal {
+    crate::auth::Principal {
+        key_id: "command-line".into(),
+        organisation: "local operator".into(),
+        role: Role::Admin,
+    }
+}
+
 /// Runs a command other than `serve`.
 pub fn run_offline(command: Command) -> Result<(), Failure> {
     let clock = Clock::System;
@@ -262,6 +281,34 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
             )?;
             let n = store.reindex().map_err(|e| Failure::from_error(&e))?;
             eprintln!("reindexed {n} listed subjects");
+            Ok(())
+        }
+        Command::Import { dir, file } => {
+            std::fs::create_dir_all(&dir.data_dir).map_err(|e| Failure::from_error(&e))?;
+            let v = Vetting::new(open_store(&dir.data_dir, StoreOptions::default())?, clock);
+            let report = if file.as_os_str() == "-" {
+                v.import_lines(&operator(), std::io::stdin().lock())
+            } else {
+                let f = std::fs::File::open(&file).map_err(|e| Failure {
+                    code: EXIT_USAGE,
+                    message: format!("cannot open {}: {e}", file.display()),
+                })?;
+                v.import_lines(&operator(), std::io::BufReader::new(f))
+            }
+            .map_err(|e| Failure::from_error(&e))?;
+            eprintln!(
+                "imported {} subjects ({} already present, skipped)",
+                report.created, report.skipped
+            );
+            Ok(())
+        }
+        Command::Export(dir) => {
+            let v = Vetting::new(open_store(&dir.data_dir, StoreOptions::default())?, clock);
+            let n = v
+                .export_lines(std::io::stdout().lock())
+                .map_err(|e| Failure::from_error(&e))?;
+            v.audit_export(&operator(), n).map_err(|e| Failure::from_error(&e))?;
+            eprintln!("exported {n} subjects");
             Ok(())
         }
         Command::VerifyAudit(dir) => {

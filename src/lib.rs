@@ -10,7 +10,8 @@
 //! - [`matching`]: normalisation, blocking keys and scoring of identities.
 //! - [`store`]: sled trees, key encodings, transactions.
 //! - [`auth`]: roles, the key file, bearer tokens.
-//! - [`cli`]: the command line; [`demo`] and [`synth`]: synthetic registries.
+//! - [`cli`]: the command line; [`transfer`]: JSON-lines import and export; [`demo`] and
+//!   [`synth`]: synthetic registries.
 
 pub mod api;
 pub mod audit;
@@ -29,3 +30,4 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod synth;
+pub mod transfer;

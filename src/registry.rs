@@ -96,7 +96,8 @@ fn replay(tx: &Tx<'_>, key: &[u8], fp: [u8; 32]) -> TxResult<Option<String>> {
 }
 
 impl Vetting {
-    fn validate_subject(&self, s: &SubjectInput) -> Result<()> {
+    /// Validates who a subject is (names, date of birth, identifiers).
+    pub fn validate_subject_input(&self, s: &SubjectInput) -> Result<()> {
         validate::person_name("subject.name", s.name.as_ref())?;
         validate::other_names("subject.other_names", &s.other_names)?;
         if let Some(d) = &s.date_of_birth {
@@ -136,7 +137,7 @@ impl Vetting {
         input: &SubjectInput,
         request_id: &str,
     ) -> Result<Subject> {
-        self.validate_subject(input)?;
+        self.validate_subject_input(input)?;
         validate::request_id("request_id", request_id)?;
         let name = input.name.clone().unwrap_or_default();
         let key = request_key("create_subject", who, request_id);
@@ -188,7 +189,7 @@ impl Vetting {
         expected_revision: u64,
     ) -> Result<Subject> {
         let id = Id::parse(IdKind::Subject, "subject.subject_id", subject_id)?;
-        self.validate_subject(input)?;
+        self.validate_subject_input(input)?;
         if expected_revision == 0 {
             return Err(Error::invalid(
                 "expected_revision",

@@ -443,3 +443,66 @@ pub fn verification_out(v: &Verification) -> pb::VerifyAuditLogResponse {
         head_hash: v.head_hash.clone(),
     }
 }
+
+/// A whole listing record as exported (state and removal kept), for `vetting import`.
+pub fn listing_record_in(field: &str, l: &pb::Listing) -> Result<Listing> {
+    let input = listing_in(l).map_err(|e| rename(field, e))?;
+    let f = |n: &str| format!("{field}.{n}");
+    Ok(Listing {
+        listing_id: l.listing_id.clone(),
+        list: input.list.ok_or_else(|| Error::invalid(f("list"), "required"))?,
+        organisation: input.organisation,
+        role: input.role.unwrap_or(EmploymentRole::Other),
+        rank: input.rank,
+        decision_date: input.decision_date,
+        standards_breached: input.standards_breached,
+        reason: input.reason,
+        published: input.published,
+        state: enum_in(&f("state"), l.state, |s: pb::ListingState| match s {
+            pb::ListingState::Unspecified | pb::ListingState::Active => Some(ListingState::Active),
+            pb::ListingState::Removed => Some(ListingState::Removed),
+        })?
+        .unwrap_or(ListingState::Active),
+        removal_reason: removal_reason_in(&f("removal_reason"), l.removal_reason)?,
+        removed_on: date_in(&f("removed_on"), l.removed_on.as_ref())?,
+        removal_note: l.removal_note.clone(),
+        investigation_id: l.investigation_id.clone(),
+    })
+}
+
+/// A whole investigation record as exported, for `vetting import`.
+pub fn investigation_record_in(field: &str, i: &pb::Investigation) -> Result<Investigation> {
+    let input = investigation_in(i).map_err(|e| rename(field, e))?;
+    let f = |n: &str| format!("{field}.{n}");
+    Ok(Investigation {
+        investigation_id: i.investigation_id.clone(),
+        organisation: input.organisation,
+        reference: input.reference,
+        allegation_summary: input.allegation_summary,
+        opened_on: input.opened_on,
+        state: enum_in(&f("state"), i.state, |s: pb::InvestigationState| match s {
+            pb::InvestigationState::Unspecified | pb::InvestigationState::Open => {
+                Some(InvestigationState::Open)
+            }
+            pb::InvestigationState::Closed => Some(InvestigationState::Closed),
+        })?
+        .unwrap_or(InvestigationState::Open),
+        outcome: investigation_outcome_in(&f("outcome"), i.outcome)?,
+        closed_on: date_in(&f("closed_on"), i.closed_on.as_ref())?,
+        role: input.role.unwrap_or(EmploymentRole::Other),
+    })
+}
+
+/// Moves an error about `listing.x` or `investigation.x` to `field.x`.
+fn rename(field: &str, e: Error) -> Error {
+    match e {
+        Error::InvalidArgument { field: f, problem } => Error::InvalidArgument {
+            field: match f.split_once('.') {
+                Some((_, rest)) => format!("{field}.{rest}"),
+                None => field.to_owned(),
+            },
+            problem,
+        },
+        other => other,
+    }
+}

@@ -1,0 +1,227 @@
+//! `vetting import` and `vetting export`: JSON lines, one `Subject` a line in proto3 JSON (the
+//! shape grpcurl prints), with listings and investigations.
+
+use std::io::{BufRead, Write};
+
+use prost::Message;
+use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
+
+use crate::api::convert;
+use crate::auth::Principal;
+use crate::domain::model::{
+    InvestigationState, ListingState, Subject,
+};
+use crate::error::{Error, Result};
+use crate::ids::{Id, IdKind};
+use crate::pb;
+use crate::registry::SubjectInput;
+use crate::service::Vetting;
+use crate::audit::AuditEntry;
+use crate::store::abort;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error("line {line}: {message}")]
+    Line { line: usize, message: String },
+    #[error("reading or writing")]
+    Io(#[from] std::io::Error),
+    #[error("descriptor set")]
+    Descriptor(#[from] prost_reflect::DescriptorError),
+    #[error("the vetting.v1.Subject message is missing from the descriptor set")]
+    NoSubject,
+    #[error(transparent)]
+    Service(#[from] Error),
+}
+
+/// Proto3 JSON for `vetting.v1.Subject`, through the compiled descriptors.
+#[derive(Debug)]
+pub struct SubjectJson {
+    desc: MessageDescriptor,
+}
+
+impl SubjectJson {
+    pub fn new() -> Result<Self, TransferError> {
+        let pool = DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET)?;
+        let desc = pool
+            .get_message_by_name("vetting.v1.Subject")
+            .ok_or(TransferError::NoSubject)?;
+        Ok(Self { desc })
+    }
+
+    pub fn to_line(&self, s: &pb::Subject) -> Result<String, String> {
+        let dm = DynamicMessage::decode(self.desc.clone(), s.encode_to_vec().as_slice())
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::new(&mut out);
+        dm.serialize_with_options(&mut ser, &SerializeOptions::new())
+            .map_err(|e| e.to_string())?;
+        String::from_utf8(out).map_err(|e| e.to_string())
+    }
+
+    pub fn from_line(&self, line: &str) -> Result<pb::Subject, String> {
+        let mut de = serde_json::Deserializer::from_str(line);
+        let dm = DynamicMessage::deserialize(self.desc.clone(), &mut de).map_err(|e| e.to_string())?;
+        pb::Subject::decode(dm.encode_to_vec().as_slice()).map_err(|e| e.to_string())
+    }
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: u64,
+    /// Lines whose subject_id is already in the registry (an import can be re-run).
+    pub skipped: u64,
+}
+
+fn record_in(p: &pb::Subject, v: &Vetting) -> Result<(Subject, Option<Id>)> {
+    let input: SubjectInput = convert::subject_in("subject", p)?;
+    v.validate_subject_input(&input)?;
+    let id = if p.subject_id.is_empty() {
+        None
+    } else {
+        Some(Id::parse(IdKind::Subject, "subject_id", &p.subject_id)?)
+    };
+    let mut listings = Vec::with_capacity(p.listings.len());
+    for (i, l) in p.listings.iter().enumerate() {
+        let mut rec = convert::listing_record_in(&format!("listings[{i}]"), l)?;
+        if rec.listing_id.is_empty() {
+            rec.listing_id = Id::new(IdKind::Listing, &v.clock).to_string();
+        } else {
+            Id::parse(IdKind::Listing, &format!("listings[{i}].listing_id"), &rec.listing_id)?;
+        }
+        listings.push(rec);
+    }
+    let mut investigations = Vec::with_capacity(p.investigations.len());
+    for (i, inv) in p.investigations.iter().enumerate() {
+        let mut rec = convert::investigation_record_in(&format!("investigations[{i}]"), inv)?;
+        if rec.investigation_id.is_empty() {
+            rec.investigation_id = Id::new(IdKind::Investigation, &v.clock).to_string();
+        } else {
+            Id::parse(
+                IdKind::Investigation,
+                &format!("investigations[{i}].investigation_id"),
+                &rec.investigation_id,
+            )?;
+        }
+        investigations.push(rec);
+    }
+    let now = v.clock.now_ms();
+    let created = p.created_at.as_ref().map(|t| convert::timestamp_ms("created_at", t)).transpose()?;
+    let s = Subject {
+        subject_id: String::new(),
+        name: input.name.unwrap_or_default(),
+        other_names: input.other_names,
+        date_of_birth: input.date_of_birth,
+        identifiers: input.identifiers,
+        listings,
+        investigations,
+        revision: p.revision.max(1),
+        created_at_ms: created.unwrap_or(now),
+        updated_at_ms: now,
+    };
+    check_states(&s)?;
+    Ok((s, id))
+}
+
+impl Vetting {
+    /// Imports one subject as recorded elsewhere (listings and investigations kept as they are,
+    /// no lifecycle rules applied). Returns false when its subject_id is already here.
+    pub fn import_subject(&self, who: &Principal, p: &pb::Subject) -> Result<bool> {
+        let (mut s, id) = record_in(p, self)?;
+        let id = id.unwrap_or_else(|| Id::new(IdKind::Subject, &self.clock));
+        s.subject_id = id.to_string();
+        let now = self.clock.now_ms();
+        self.store.transact(|tx| {
+            if tx.subject(&id)?.is_some() {
+                return Ok(false);
+            }
+            for l in &s.listings {
+                let lid = Id::parse(IdKind::Listing, "listing_id", &l.listing_id).map_err(abort)?;
+                if tx.subject_of_listing(&lid)?.is_some() {
+                    return Err(abort(Error::AlreadyExists(format!(
+                        "listing {lid} already belongs to another subject"
+                    ))));
+                }
+            }
+            for i in &s.investigations {
+                let iid = Id::parse(IdKind::Investigation, "investigation_id", &i.investigation_id)
+                    .map_err(abort)?;
+                if tx.subject_of_investigation(&iid)?.is_some() {
+                    return Err(abort(Error::AlreadyExists(format!(
+                        "investigation {iid} already belongs to another subject"
+                    ))));
+                }
+            }
+            tx.put_subject(&id, &s)?;
+            tx.bump_data_version()?;
+            let mut entry = AuditEntry::by(who, "import_subject");
+            entry.subject_ids = vec![s.subject_id.clone()];
+            tx.append_audit(now, entry)?;
+            Ok(true)
+        })
+    }
+
+    /// Imports JSON lines from `input`; stops at the first bad line, naming it (lines before it
+    /// stay imported, each having been one atomic write).
+    pub fn import_lines(&self, who: &Principal, input: impl BufRead) -> Result<ImportReport, TransferError> {
+        let json = SubjectJson::new()?;
+        let mut report = ImportReport::default();
+        for (n, line) in input.lines().enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let bad = |message: String| TransferError::Line { line: n + 1, message };
+            let p = json.from_line(&line).map_err(bad)?;
+            match self.import_subject(who, &p) {
+                Ok(true) => report.created += 1,
+                Ok(false) => report.skipped += 1,
+                Err(e @ Error::Store(_)) => return Err(e.into()),
+                Err(e) => return Err(bad(e.to_string())),
+            }
+        }
+        self.store.flush_blocking().map_err(Error::from)?;
+        Ok(report)
+    }
+
+    /// Records an export of `count` subjects in the audit trail.
+    pub fn audit_export(&self, who: &Principal, count: u64) -> Result<()> {
+        let now = self.clock.now_ms();
+        let mut entry = AuditEntry::by(who, "export");
+        entry.client_ref = format!("{count} subjects");
+        self.store.transact(|tx| tx.append_audit(now, entry.clone()))?;
+        self.store.flush_blocking()?;
+        Ok(())
+    }
+
+    /// Writes every subject as a JSON line; returns how many.
+    pub fn export_lines(&self, mut out: impl Write) -> Result<u64, TransferError> {
+        let json = SubjectJson::new()?;
+        let mut n = 0;
+        for s in self.store.subjects_from(None) {
+            let s = s.map_err(Error::from)?;
+            let line = json
+                .to_line(&convert::subject_out(&s))
+                .map_err(|message| TransferError::Line { line: 0, message })?;
+            writeln!(out, "{line}")?;
+            n += 1;
+        }
+        out.flush()?;
+        Ok(n)
+    }
+}
+
+/// States that imported records may carry: any, but a removed listing needs its reason.
+pub fn check_states(s: &Subject) -> Result<()> {
+    for (i, l) in s.listings.iter().enumerate() {
+        if l.state == ListingState::Removed && l.removal_reason.is_none() {
+            return Err(Error::invalid(format!("listings[{i}].removal_reason"), "required for a removed listing"));
+        }
+    }
+    for (i, inv) in s.investigations.iter().enumerate() {
+        if inv.state == InvestigationState::Closed && inv.outcome.is_none() {
+            return Err(Error::invalid(format!("investigations[{i}].outcome"), "required for a closed investigation"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,367 @@
+//! A newcomer's whole path with the real binary and grpcurl, through reflection alone: list
+//! services, create, list, check every status, bad input, wrong token, audit, SIGTERM and restart,
+//! `kill -9` right after an acknowledged write.
+//!
+//! `#[ignore]`d for plain `cargo test` (it needs grpcurl); `scripts/test.sh` installs grpcurl and
+//! runs it. Without grpcurl it fails, never skips.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn grpcurl_path() -> PathBuf {
+    if let Ok(p) = std::env::var("VETTING_GRPCURL") {
+        return PathBuf::from(p);
+    }
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/grpcurl");
+    assert!(
+        local.exists(),
+        "grpcurl not found: run `bash scripts/test.sh` (it installs grpcurl into .venv), or set VETTING_GRPCURL"
+    );
+    local
+}
+
+fn vetting() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_vetting"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(dir: &Path, port: u16) -> Server {
+        let child = vetting()
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .arg(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let s = Server {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = grpcurl(&s.addr, None, &["grpc.health.v1.Health/Check"], None);
+            if out.status.success() && String::from_utf8_lossy(&out.stdout).contains("SERVING") {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "server did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn sigterm(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        self.child.wait().unwrap()
+    }
+
+    fn kill9(mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs grpcurl against `addr` with an optional token and JSON body (sent on stdin).
+fn grpcurl(addr: &str, token: Option<&str>, args: &[&str], body: Option<&str>) -> Output {
+    let mut cmd = Command::new(grpcurl_path());
+    cmd.arg("-plaintext");
+    if let Some(t) = token {
+        cmd.args(["-H", &format!("authorization: Bearer {t}")]);
+    }
+    if body.is_some() {
+        cmd.args(["-d", "@"]);
+    }
+    cmd.arg(addr).args(args);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    if let Some(b) = body {
+        stdin.write_all(b.as_bytes()).unwrap();
+    }
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+/// A call that must succeed; returns its JSON answer.
+fn ok(addr: &str, token: &str, method: &str, body: &str) -> Value {
+    let out = grpcurl(addr, Some(token), &[method], Some(body));
+    assert!(
+        out.status.success(),
+        "{method} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A call that must fail with `code` (as grpcurl names it) and a message containing `text`.
+fn fails(addr: &str, token: Option<&str>, method: &str, body: &str, code: &str, text: &str) {
+    let out = grpcurl(addr, token, &[method], Some(body));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{method} should fail with {code}");
+    assert!(err.contains(&format!("Code: {code}")), "{method}: expected {code}, got {err}");
+    assert!(err.contains(text), "{method}: expected message with {text:?}, got {err}");
+}
+
+fn field<'a>(v: &'a Value, camel: &str) -> &'a Value {
+    &v[camel]
+}
+
+fn key(dir: &Path, role: &str) -> String {
+    let out = vetting()
+        .args(["keys", "create", "--role", role, "--organisation"])
+        .arg(format!("{role} org"))
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap();
+    let token = token.trim();
+    assert!(token.starts_with("vt_") && !token.contains('\n'), "stdout must be the token alone");
+    token.to_owned()
+}
+
+fn create(addr: &str, registrar: &str, given: &str, family: &str, dob: (i32, i32, i32)) -> String {
+    let body = format!(
+        r#"{{"subject": {{"name": {{"given_names": "{given}", "family_name": "{family}"}},
+             "date_of_birth": {{"year": {}, "month": {}, "day": {}}}}},
+            "request_id": "create-{given}-{family}"}}"#,
+        dob.0, dob.1, dob.2
+    );
+    let s = ok(addr, registrar, "vetting.v1.RegistryService/CreateSubject", &body);
+    field(&s, "subjectId").as_str().unwrap().to_owned()
+}
+
+fn check(addr: &str, checker: &str, given: &str, family: &str, dob: (i32, i32, i32)) -> Value {
+    let body = format!(
+        r#"{{"name": {{"given_names": "{given}", "family_name": "{family}"}},
+            "date_of_birth": {{"year": {}, "month": {}, "day": {}}},
+            "purpose": "RECRUITMENT", "client_ref": "applicant-1"}}"#,
+        dob.0, dob.1, dob.2
+    );
+    ok(addr, checker, "vetting.v1.CheckService/Check", &body)
+}
+
+fn outcome(v: &Value) -> &str {
+    field(v, "outcome").as_str().unwrap_or("OUTCOME_UNSPECIFIED")
+}
+
+#[test]
+#[ignore = "needs grpcurl: run bash scripts/test.sh"]
+fn newcomer_path_with_grpcurl() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (checker, registrar, auditor) = (key(&data, "checker"), key(&data, "registrar"), key(&data, "auditor"));
+    let port = free_port();
+    let server = Server::start(&data, port);
+    let addr = server.addr.clone();
+
+    // Reflection alone tells a newcomer what is there (grpcurl 1.8.6 speaks v1alpha).
+    let out = grpcurl(&addr, None, &["list"], None);
+    let list = String::from_utf8_lossy(&out.stdout);
+    for s in [
+        "vetting.v1.RegistryService",
+        "vetting.v1.CheckService",
+        "vetting.v1.MonitoringService",
+        "vetting.v1.AuditService",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(list.contains(s), "list lacks {s}: {list}");
+    }
+    let out = grpcurl(&addr, None, &["describe", "vetting.v1.CheckRequest"], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("purpose"));
+
+    // A list custodian records four people.
+    let barred = create(&addr, &registrar, "Robert James", "Smith", (1980, 3, 14));
+    let listing = ok(
+        &addr,
+        &registrar,
+        "vetting.v1.RegistryService/AddListing",
+        &format!(
+            r#"{{"subject_id": "{barred}", "request_id": "l1", "listing": {{"list": "BARRED_LIST",
+                "organisation": "Kent Police", "role": "POLICE_OFFICER", "rank": "Constable",
+                "decision_date": {{"year": 2023, "month": 5, "day": 2}},
+                "standards_breached": ["honesty and integrity"], "reason": "Dishonesty", "published": true}}}}"#
+        ),
+    );
+    assert_eq!(field(&listing, "state"), "ACTIVE");
+    let investigated = create(&addr, &registrar, "Aisha", "Khan", (1991, 7, 30));
+    let inv = ok(
+        &addr,
+        &registrar,
+        "vetting.v1.RegistryService/OpenInvestigation",
+        &format!(
+            r#"{{"subject_id": "{investigated}", "investigation": {{"organisation": "Essex Police",
+                "reference": "PSD/2026/1", "allegation_summary": "Misuse of systems",
+                "opened_on": {{"year": 2026, "month": 1, "day": 10}}}}}}"#
+        ),
+    );
+    assert_eq!(field(&inv, "state"), "OPEN");
+    let advisory = create(&addr, &registrar, "Siân", "O'Neill", (1975, 12, 1));
+    ok(
+        &addr,
+        &registrar,
+        "vetting.v1.RegistryService/OpenInvestigation",
+        &format!(
+            r#"{{"subject_id": "{advisory}", "investigation": {{"organisation": "Dyfed-Powys Police",
+                "opened_on": {{"year": 2025, "month": 3, "day": 1}}}}}}"#
+        ),
+    );
+    let departed = ok(
+        &addr,
+        &registrar,
+        "vetting.v1.RegistryService/RecordDeparture",
+        &format!(
+            r#"{{"subject_id": "{advisory}", "kind": "RESIGNED", "organisation": "Dyfed-Powys Police",
+                "left_on": {{"year": 2025, "month": 4, "day": 1}}}}"#
+        ),
+    );
+    assert_eq!(field(&departed["listings"][0], "list"), "ADVISORY_LIST");
+    let clear = create(&addr, &registrar, "Peter", "Jones", (1988, 2, 2));
+
+    let page = ok(
+        &addr,
+        &registrar,
+        "vetting.v1.RegistryService/ListSubjects",
+        r#"{"page_size": 10, "status": "BARRED"}"#,
+    );
+    let ids: Vec<&str> = page["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| field(s, "subjectId").as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![barred.as_str()]);
+
+    // An employer checks applicants: every status, and forms of the names.
+    assert_eq!(outcome(&check(&addr, &checker, "Robert James", "Smith", (1980, 3, 14))), "BARRED");
+    assert_eq!(outcome(&check(&addr, &checker, "robert", "SMITH", (1980, 3, 14))), "BARRED");
+    assert_eq!(
+        outcome(&check(&addr, &checker, "Aisha", "Khan", (1991, 7, 30))),
+        "UNDER_INVESTIGATION"
+    );
+    assert_eq!(
+        outcome(&check(&addr, &checker, "Sian", "ONeill", (1975, 12, 1))),
+        "UNDER_INVESTIGATION"
+    );
+    let c = check(&addr, &checker, "Peter", "Jones", (1988, 2, 2));
+    assert_eq!(outcome(&c), "CLEAR");
+    assert!(c.get("matches").is_none());
+    assert_eq!(outcome(&check(&addr, &checker, "Nobody", "Atall", (1990, 1, 1))), "CLEAR");
+    let b = check(&addr, &checker, "Robert James", "Smith", (1980, 3, 14));
+    assert_eq!(field(&b, "clientRef"), "applicant-1");
+    assert_eq!(field(&b["matches"][0], "strength"), "STRONG");
+    assert!(!b["matches"][0]["reasons"].as_array().unwrap().is_empty());
+
+    // Bad input and bad callers get clear errors.
+    fails(
+        &addr,
+        Some(&checker),
+        "vetting.v1.CheckService/Check",
+        r#"{"name": {"given_names": "A", "family_name": "B"}}"#,
+        "InvalidArgument",
+        "purpose",
+    );
+    fails(
+        &addr,
+        Some(&registrar),
+        "vetting.v1.RegistryService/CreateSubject",
+        r#"{"subject": {"name": {"given_names": "A", "family_name": "B"}, "date_of_birth": {"year": 2023, "month": 2, "day": 29}}}"#,
+        "InvalidArgument",
+        "subject.date_of_birth",
+    );
+    fails(
+        &addr,
+        Some(&registrar),
+        "vetting.v1.RegistryService/GetSubject",
+        r#"{"subject_id": "sub_01JD0000000000000000000000"}"#,
+        "NotFound",
+        "not found",
+    );
+    fails(&addr, None, "vetting.v1.CheckService/Check", "{}", "Unauthenticated", "bearer");
+    fails(
+        &addr,
+        Some("vt_wrong"),
+        "vetting.v1.CheckService/Check",
+        "{}",
+        "Unauthenticated",
+        "token",
+    );
+    fails(
+        &addr,
+        Some(&checker),
+        "vetting.v1.RegistryService/ListSubjects",
+        "{}",
+        "PermissionDenied",
+        "checker",
+    );
+
+    // An auditor sees who checked whom, and the chain holds.
+    let events = ok(
+        &addr,
+        &auditor,
+        "vetting.v1.AuditService/ListAuditEvents",
+        &format!(r#"{{"subject_id": "{barred}"}}"#),
+    );
+    let actions: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"create_subject") && actions.contains(&"check"), "{actions:?}");
+    let v = ok(&addr, &auditor, "vetting.v1.AuditService/VerifyAuditLog", "{}");
+    assert_eq!(v["intact"], true);
+
+    // SIGTERM: a clean exit, and everything is there after a restart.
+    assert!(server.sigterm().success(), "SIGTERM must exit 0");
+    let server = Server::start(&data, port);
+    let s = ok(
+        &addr,
+        &registrar,
+        "vetting.v1.RegistryService/GetSubject",
+        &format!(r#"{{"subject_id": "{clear}"}}"#),
+    );
+    assert_eq!(field(&s, "status"), "CLEAR");
+    assert_eq!(outcome(&check(&addr, &checker, "Robert James", "Smith", (1980, 3, 14))), "BARRED");
+
+    // kill -9 the instant a write is acknowledged: the write survives.
+    let late = create(&addr, &registrar, "Late", "Writer", (1970, 1, 1));
+    server.kill9();
+    let server = Server::start(&data, port);
+    let s = ok(
+        &addr,
+        &registrar,
+        "vetting.v1.RegistryService/GetSubject",
+        &format!(r#"{{"subject_id": "{late}"}}"#),
+    );
+    assert_eq!(field(&s["name"], "familyName"), "Writer");
+    let v = ok(&addr, &auditor, "vetting.v1.AuditService/VerifyAuditLog", "{}");
+    assert_eq!(v["intact"], true);
+    assert!(server.sigterm().success());
+}
