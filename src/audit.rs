@@ -178,7 +178,11 @@ impl Vetting {
         let subject = if filter.subject_id.is_empty() {
             None
         } else {
-            Some(Id::parse(IdKind::Subject, "subject_id", &filter.subject_id)?)
+            Some(Id::parse(
+                IdKind::Subject,
+                "subject_id",
+                &filter.subject_id,
+            )?)
         };
         let from_seq = if page_token.is_empty() {
             1
@@ -214,7 +218,8 @@ impl Vetting {
         let now = self.clock.now_ms();
         let mut entry = AuditEntry::by(who, "list_audit_events");
         entry.subject_ids = subject.iter().map(ToString::to_string).collect();
-        self.store.transact(|tx| tx.append_audit(now, entry.clone()))?;
+        self.store
+            .transact(|tx| tx.append_audit(now, entry.clone()))?;
         Ok((events, next))
     }
 
@@ -261,10 +266,7 @@ mod tests {
     }
 
     fn walk(events: &[AuditEvent], head: Option<(u64, String)>) -> Verification {
-        verify(
-            events.iter().map(|e| (e.sequence, Some(e.clone()))),
-            head,
-        )
+        verify(events.iter().map(|e| (e.sequence, Some(e.clone()))), head)
     }
 
     #[test]

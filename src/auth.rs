@@ -353,7 +353,11 @@ impl Keys {
     }
 
     /// Authenticates the `authorization` metadata value and checks the role.
-    pub fn authorize(&self, authorization: Option<&str>, allowed: &[Role]) -> Result<Principal, AuthError> {
+    pub fn authorize(
+        &self,
+        authorization: Option<&str>,
+        allowed: &[Role],
+    ) -> Result<Principal, AuthError> {
         let header = authorization.ok_or(AuthError::Missing)?;
         let token = header
             .strip_prefix("Bearer ")
@@ -426,7 +430,10 @@ mod tests {
     fn missing_and_unknown_tokens_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let keys = Keys::new(KeyFile::in_dir(dir.path()));
-        assert!(matches!(keys.authorize(None, &[Role::Checker]), Err(AuthError::Missing)));
+        assert!(matches!(
+            keys.authorize(None, &[Role::Checker]),
+            Err(AuthError::Missing)
+        ));
         assert!(matches!(
             keys.authorize(Some("Basic abc"), &[Role::Checker]),
             Err(AuthError::Missing)

@@ -91,7 +91,10 @@ impl Vetting {
             let version = self.store.data_version()?;
             let ids = self.store.candidates(&keys, self.max_candidates)?;
             if ids.len() >= self.max_candidates {
-                tracing::warn!(limit = self.max_candidates, "check reached the candidate limit");
+                tracing::warn!(
+                    limit = self.max_candidates,
+                    "check reached the candidate limit"
+                );
             }
             let mut scored = Vec::new();
             for id in &ids {
@@ -173,7 +176,8 @@ impl Vetting {
         entry.subject_ids = found.matches.iter().map(|m| m.subject_id.clone()).collect();
         entry.outcome = Some(outcome);
         entry.check_id = check_id.clone();
-        self.store.transact(|tx| tx.append_audit(now, entry.clone()))?;
+        self.store
+            .transact(|tx| tx.append_audit(now, entry.clone()))?;
         Ok(CheckResult {
             check_id,
             outcome,

@@ -210,7 +210,10 @@ fn open_store(data_dir: &Path, opts: StoreOptions) -> Result<Store, Failure> {
 fn format_ms(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| ms.to_string())
 }
 
@@ -250,7 +253,10 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
                 let keys = KeyFile::in_dir(&dir.data_dir)
                     .list()
                     .map_err(|e| Failure::from_error(&e))?;
-                println!("{:<30} {:<10} {:<22} {:<22} ORGANISATION", "KEY", "ROLE", "CREATED", "REVOKED");
+                println!(
+                    "{:<30} {:<10} {:<22} {:<22} ORGANISATION",
+                    "KEY", "ROLE", "CREATED", "REVOKED"
+                );
                 for k in keys {
                     println!(
                         "{:<30} {:<10} {:<22} {:<22} {}",
@@ -267,7 +273,12 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
                 let k = KeyFile::in_dir(&dir.data_dir)
                     .revoke(&key_id, &clock)
                     .map_err(|e| Failure::from_error(&e))?;
-                eprintln!("revoked {} ({}, {})", k.key_id, k.role.as_str(), k.organisation);
+                eprintln!(
+                    "revoked {} ({}, {})",
+                    k.key_id,
+                    k.role.as_str(),
+                    k.organisation
+                );
                 Ok(())
             }
         },
@@ -307,7 +318,8 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
             let n = v
                 .export_lines(std::io::stdout().lock())
                 .map_err(|e| Failure::from_error(&e))?;
-            v.audit_export(&operator(), n).map_err(|e| Failure::from_error(&e))?;
+            v.audit_export(&operator(), n)
+                .map_err(|e| Failure::from_error(&e))?;
             eprintln!("exported {n} subjects");
             Ok(())
         }
@@ -380,7 +392,13 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), Failure> {
         );
     }
     let keys = Arc::new(Keys::new(key_file));
-    server::serve(vetting, keys, listener, args.limits(), server::termination())
-        .await
-        .map_err(|e| Failure::from_error(&e))
+    server::serve(
+        vetting,
+        keys,
+        listener,
+        args.limits(),
+        server::termination(),
+    )
+    .await
+    .map_err(|e| Failure::from_error(&e))
 }

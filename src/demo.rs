@@ -137,8 +137,14 @@ pub fn seed(v: &Vetting, keys: &KeyFile, addr: SocketAddr) -> Result<String, Dem
             Role::Admin | Role::Public => {}
         }
     }
-    let _ = writeln!(out, "\nTry (grpcurl speaks to the server through reflection):");
-    let _ = writeln!(out, "  export CHECKER={checker} REGISTRAR={registrar} AUDITOR={auditor}");
+    let _ = writeln!(
+        out,
+        "\nTry (grpcurl speaks to the server through reflection):"
+    );
+    let _ = writeln!(
+        out,
+        "  export CHECKER={checker} REGISTRAR={registrar} AUDITOR={auditor}"
+    );
     let _ = writeln!(out, "  grpcurl -plaintext {addr} list");
     if let Some(p) = people.iter().find(|p| p.list == SyntheticList::Barred) {
         let d = p.date_of_birth;

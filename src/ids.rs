@@ -96,7 +96,9 @@ mod tests {
         assert_eq!(err.to_string(), "listing_id: not a listing id");
         assert!(Id::parse(IdKind::Subject, "f", "sub_nope").is_err());
         assert_eq!(
-            Id::parse(IdKind::Subject, "subject_id", "").unwrap_err().to_string(),
+            Id::parse(IdKind::Subject, "subject_id", "")
+                .unwrap_err()
+                .to_string(),
             "subject_id: required"
         );
     }

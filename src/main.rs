@@ -29,7 +29,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => {
             init_tracing(args.log_format);
-            match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(rt) => rt.block_on(cli::run_serve(args)),
                 Err(e) => Err(cli::Failure {
                     code: cli::EXIT_FAILURE,

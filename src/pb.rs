@@ -1,5 +1,10 @@
 //! Code generated from `proto/` at build time (never committed).
-#![allow(clippy::all, clippy::pedantic, missing_docs, missing_debug_implementations)]
+#![allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    missing_debug_implementations
+)]
 
 tonic::include_proto!("vetting.v1");
 

@@ -65,7 +65,14 @@ fn fingerprint<T: Serialize>(op: &str, v: &T) -> [u8; 32] {
 }
 
 fn request_key(op: &str, who: &Principal, request_id: &str) -> Vec<u8> {
-    [op.as_bytes(), b"\0", who.organisation.as_bytes(), b"\0", request_id.as_bytes()].concat()
+    [
+        op.as_bytes(),
+        b"\0",
+        who.organisation.as_bytes(),
+        b"\0",
+        request_id.as_bytes(),
+    ]
+    .concat()
 }
 
 /// Page size from the request: 0 means the default; negative is an error.
@@ -150,7 +157,13 @@ impl Vetting {
                     let first = Id::parse(IdKind::Subject, "subject_id", &first).map_err(abort)?;
                     return Self::load(tx, &first);
                 }
-                tx.put_request(&key, &RequestRecord { fingerprint: fp, result_id: id.to_string() })?;
+                tx.put_request(
+                    &key,
+                    &RequestRecord {
+                        fingerprint: fp,
+                        result_id: id.to_string(),
+                    },
+                )?;
             }
             let s = Subject {
                 subject_id: id.to_string(),
@@ -247,15 +260,16 @@ impl Vetting {
             let now = self.clock.now_ms();
             let mut entry = AuditEntry::by(who, "list_subjects");
             entry.subject_ids = page.iter().map(|s| s.subject_id.clone()).collect();
-            self.store.transact(|tx| tx.append_audit(now, entry.clone()))?;
+            self.store
+                .transact(|tx| tx.append_audit(now, entry.clone()))?;
         }
         Ok((page, next))
     }
 
     fn validate_listing(&self, l: &ListingInput) -> Result<(ListKind, EmploymentRole, Date)> {
-        let list = l
-            .list
-            .ok_or_else(|| Error::invalid("listing.list", "required: BARRED_LIST or ADVISORY_LIST"))?;
+        let list = l.list.ok_or_else(|| {
+            Error::invalid("listing.list", "required: BARRED_LIST or ADVISORY_LIST")
+        })?;
         validate::required("listing.organisation", &l.organisation)?;
         let role = l
             .role
@@ -267,7 +281,10 @@ impl Vetting {
             self.clock.today(),
         )?;
         if l.standards_breached.len() > validate::MAX_REPEATED {
-            return Err(Error::invalid("listing.standards_breached", "too many entries"));
+            return Err(Error::invalid(
+                "listing.standards_breached",
+                "too many entries",
+            ));
         }
         for (i, s) in l.standards_breached.iter().enumerate() {
             validate::required(&format!("listing.standards_breached[{i}]"), s)?;
@@ -280,7 +297,10 @@ impl Vetting {
                     "advisory entries are never published",
                 ));
             }
-            if !matches!(role, EmploymentRole::PoliceOfficer | EmploymentRole::SpecialConstable) {
+            if !matches!(
+                role,
+                EmploymentRole::PoliceOfficer | EmploymentRole::SpecialConstable
+            ) {
                 return Err(Error::invalid(
                     "listing.published",
                     "only police officers and special constables are published",
@@ -315,9 +335,19 @@ impl Vetting {
                         .iter()
                         .find(|l| l.listing_id == first)
                         .cloned()
-                        .ok_or_else(|| abort(Error::FailedPrecondition("request_id: the first listing is gone".into())));
+                        .ok_or_else(|| {
+                            abort(Error::FailedPrecondition(
+                                "request_id: the first listing is gone".into(),
+                            ))
+                        });
                 }
-                tx.put_request(&key, &RequestRecord { fingerprint: fp, result_id: listing_id.to_string() })?;
+                tx.put_request(
+                    &key,
+                    &RequestRecord {
+                        fingerprint: fp,
+                        result_id: listing_id.to_string(),
+                    },
+                )?;
             }
             let organisation = input.organisation.trim();
             if let Some(dup) = s
@@ -338,7 +368,11 @@ impl Vetting {
                 role,
                 rank: input.rank.trim().to_owned(),
                 decision_date: Some(decided),
-                standards_breached: input.standards_breached.iter().map(|s| s.trim().to_owned()).collect(),
+                standards_breached: input
+                    .standards_breached
+                    .iter()
+                    .map(|s| s.trim().to_owned())
+                    .collect(),
                 reason: input.reason.trim().to_owned(),
                 published: input.published,
                 state: ListingState::Active,
@@ -367,7 +401,8 @@ impl Vetting {
         let lid = Id::parse(IdKind::Listing, "listing_id", listing_id)?;
         let reason = reason.ok_or_else(|| Error::invalid("reason", "required"))?;
         validate::text("note", note)?;
-        let removed_on = validate::event_date("removed_on", removed_on.as_ref(), self.clock.today())?;
+        let removed_on =
+            validate::event_date("removed_on", removed_on.as_ref(), self.clock.today())?;
         let now = self.clock.now_ms();
         self.store.transact(|tx| {
             let sid = tx
@@ -410,7 +445,10 @@ impl Vetting {
         let id = Id::parse(IdKind::Subject, "subject_id", subject_id)?;
         validate::required("investigation.organisation", &input.organisation)?;
         validate::short("investigation.reference", &input.reference)?;
-        validate::text("investigation.allegation_summary", &input.allegation_summary)?;
+        validate::text(
+            "investigation.allegation_summary",
+            &input.allegation_summary,
+        )?;
         let opened = validate::event_date(
             "investigation.opened_on",
             input.opened_on.as_ref(),
@@ -430,9 +468,19 @@ impl Vetting {
                         .iter()
                         .find(|i| i.investigation_id == first)
                         .cloned()
-                        .ok_or_else(|| abort(Error::FailedPrecondition("request_id: the first investigation is gone".into())));
+                        .ok_or_else(|| {
+                            abort(Error::FailedPrecondition(
+                                "request_id: the first investigation is gone".into(),
+                            ))
+                        });
                 }
-                tx.put_request(&key, &RequestRecord { fingerprint: fp, result_id: inv_id.to_string() })?;
+                tx.put_request(
+                    &key,
+                    &RequestRecord {
+                        fingerprint: fp,
+                        result_id: inv_id.to_string(),
+                    },
+                )?;
             }
             let inv = Investigation {
                 investigation_id: inv_id.to_string(),
@@ -482,14 +530,22 @@ impl Vetting {
                 ))));
             }
             if inv.opened_on.is_some_and(|d| closed < d) {
-                return Err(abort(Error::invalid("closed_on", "is before the investigation was opened")));
+                return Err(abort(Error::invalid(
+                    "closed_on",
+                    "is before the investigation was opened",
+                )));
             }
             inv.state = InvestigationState::Closed;
             inv.outcome = Some(outcome);
             inv.closed_on = Some(closed);
             let inv = inv.clone();
             if outcome.bars() {
-                supersede_advisory(&mut s, &inv.organisation, closed, &new_listing_id.to_string());
+                supersede_advisory(
+                    &mut s,
+                    &inv.organisation,
+                    closed,
+                    &new_listing_id.to_string(),
+                );
                 s.listings.push(Listing {
                     listing_id: new_listing_id.to_string(),
                     list: ListKind::Barred,
@@ -508,12 +564,18 @@ impl Vetting {
                 });
             } else {
                 for l in s.listings.iter_mut().filter(|l| {
-                    l.is_active() && l.list == ListKind::Advisory && l.investigation_id == inv.investigation_id
+                    l.is_active()
+                        && l.list == ListKind::Advisory
+                        && l.investigation_id == inv.investigation_id
                 }) {
                     l.state = ListingState::Removed;
                     l.removal_reason = Some(RemovalReason::ProceedingsConcluded);
                     l.removed_on = Some(closed);
-                    l.removal_note = format!("investigation {} closed: {}", inv.investigation_id, outcome_words(outcome));
+                    l.removal_note = format!(
+                        "investigation {} closed: {}",
+                        inv.investigation_id,
+                        outcome_words(outcome)
+                    );
                 }
             }
             let s = self.commit(tx, who, "close_investigation", &sid, s, now)?;
@@ -563,7 +625,11 @@ impl Vetting {
                         standards_breached: vec![],
                         reason: format!(
                             "{} while under investigation ({}): {}",
-                            if kind == DepartureKind::Resigned { "resigned" } else { "retired" },
+                            if kind == DepartureKind::Resigned {
+                                "resigned"
+                            } else {
+                                "retired"
+                            },
                             inv.reference,
                             inv.allegation_summary
                         ),

@@ -12,10 +12,10 @@ use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 
 use crate::api::audit::AuditApi;
+use crate::api::authorizer;
 use crate::api::check::CheckApi;
 use crate::api::monitoring::MonitoringApi;
 use crate::api::registry::RegistryApi;
-use crate::api::authorizer;
 use crate::auth::{Keys, Role};
 use crate::pb::{
     self, audit_service_server::AuditServiceServer, check_service_server::CheckServiceServer,
@@ -78,7 +78,9 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let addr: SocketAddr = listener.local_addr()?;
     let (reporter, health) = tonic_health::server::health_reporter();
-    reporter.set_service_status("", ServingStatus::Serving).await;
+    reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
     for s in SERVICES {
         reporter.set_service_status(s, ServingStatus::Serving).await;
     }
@@ -123,7 +125,9 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let router = Server::builder()
         .timeout(limits.request_timeout)
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.concurrency))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            limits.concurrency,
+        ))
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -7,16 +7,14 @@ use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
 
 use crate::api::convert;
+use crate::audit::AuditEntry;
 use crate::auth::Principal;
-use crate::domain::model::{
-    InvestigationState, ListingState, Subject,
-};
+use crate::domain::model::{InvestigationState, ListingState, Subject};
 use crate::error::{Error, Result};
 use crate::ids::{Id, IdKind};
 use crate::pb;
 use crate::registry::SubjectInput;
 use crate::service::Vetting;
-use crate::audit::AuditEntry;
 use crate::store::abort;
 
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +58,8 @@ impl SubjectJson {
 
     pub fn from_line(&self, line: &str) -> Result<pb::Subject, String> {
         let mut de = serde_json::Deserializer::from_str(line);
-        let dm = DynamicMessage::deserialize(self.desc.clone(), &mut de).map_err(|e| e.to_string())?;
+        let dm =
+            DynamicMessage::deserialize(self.desc.clone(), &mut de).map_err(|e| e.to_string())?;
         pb::Subject::decode(dm.encode_to_vec().as_slice()).map_err(|e| e.to_string())
     }
 }
@@ -87,7 +86,11 @@ fn record_in(p: &pb::Subject, v: &Vetting) -> Result<(Subject, Option<Id>)> {
         if rec.listing_id.is_empty() {
             rec.listing_id = Id::new(IdKind::Listing, &v.clock).to_string();
         } else {
-            Id::parse(IdKind::Listing, &format!("listings[{i}].listing_id"), &rec.listing_id)?;
+            Id::parse(
+                IdKind::Listing,
+                &format!("listings[{i}].listing_id"),
+                &rec.listing_id,
+            )?;
         }
         listings.push(rec);
     }
@@ -106,7 +109,11 @@ fn record_in(p: &pb::Subject, v: &Vetting) -> Result<(Subject, Option<Id>)> {
         investigations.push(rec);
     }
     let now = v.clock.now_ms();
-    let created = p.created_at.as_ref().map(|t| convert::timestamp_ms("created_at", t)).transpose()?;
+    let created = p
+        .created_at
+        .as_ref()
+        .map(|t| convert::timestamp_ms("created_at", t))
+        .transpose()?;
     let s = Subject {
         subject_id: String::new(),
         name: input.name.unwrap_or_default(),
@@ -144,8 +151,12 @@ impl Vetting {
                 }
             }
             for i in &s.investigations {
-                let iid = Id::parse(IdKind::Investigation, "investigation_id", &i.investigation_id)
-                    .map_err(abort)?;
+                let iid = Id::parse(
+                    IdKind::Investigation,
+                    "investigation_id",
+                    &i.investigation_id,
+                )
+                .map_err(abort)?;
                 if tx.subject_of_investigation(&iid)?.is_some() {
                     return Err(abort(Error::AlreadyExists(format!(
                         "investigation {iid} already belongs to another subject"
@@ -163,7 +174,11 @@ impl Vetting {
 
     /// Imports JSON lines from `input`; stops at the first bad line, naming it (lines before it
     /// stay imported, each having been one atomic write).
-    pub fn import_lines(&self, who: &Principal, input: impl BufRead) -> Result<ImportReport, TransferError> {
+    pub fn import_lines(
+        &self,
+        who: &Principal,
+        input: impl BufRead,
+    ) -> Result<ImportReport, TransferError> {
         let json = SubjectJson::new()?;
         let mut report = ImportReport::default();
         for (n, line) in input.lines().enumerate() {
@@ -171,7 +186,10 @@ impl Vetting {
             if line.trim().is_empty() {
                 continue;
             }
-            let bad = |message: String| TransferError::Line { line: n + 1, message };
+            let bad = |message: String| TransferError::Line {
+                line: n + 1,
+                message,
+            };
             let p = json.from_line(&line).map_err(bad)?;
             match self.import_subject(who, &p) {
                 Ok(true) => report.created += 1,
@@ -189,7 +207,8 @@ impl Vetting {
         let now = self.clock.now_ms();
         let mut entry = AuditEntry::by(who, "export");
         entry.client_ref = format!("{count} subjects");
-        self.store.transact(|tx| tx.append_audit(now, entry.clone()))?;
+        self.store
+            .transact(|tx| tx.append_audit(now, entry.clone()))?;
         self.store.flush_blocking()?;
         Ok(())
     }
@@ -215,12 +234,18 @@ impl Vetting {
 pub fn check_states(s: &Subject) -> Result<()> {
     for (i, l) in s.listings.iter().enumerate() {
         if l.state == ListingState::Removed && l.removal_reason.is_none() {
-            return Err(Error::invalid(format!("listings[{i}].removal_reason"), "required for a removed listing"));
+            return Err(Error::invalid(
+                format!("listings[{i}].removal_reason"),
+                "required for a removed listing",
+            ));
         }
     }
     for (i, inv) in s.investigations.iter().enumerate() {
         if inv.state == InvestigationState::Closed && inv.outcome.is_none() {
-            return Err(Error::invalid(format!("investigations[{i}].outcome"), "required for a closed investigation"));
+            return Err(Error::invalid(
+                format!("investigations[{i}].outcome"),
+                "required for a closed investigation",
+            ));
         }
     }
     Ok(())

@@ -27,15 +27,25 @@ impl AuditService for AuditApi {
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
         let who = principal(&req)?;
         let r = req.into_inner();
-        let (events, next) = run(&self.v, "ListAuditEvents", &who.clone(), Writes::Yes, move |v| {
-            let filter = AuditFilter {
-                subject_id: r.subject_id.clone(),
-                organisation: r.organisation.clone(),
-                from_ms: r.from.as_ref().map(|t| timestamp_ms("from", t)).transpose()?,
-                to_ms: r.to.as_ref().map(|t| timestamp_ms("to", t)).transpose()?,
-            };
-            v.list_audit_events(&who, &filter, r.page_size, &r.page_token)
-        })
+        let (events, next) = run(
+            &self.v,
+            "ListAuditEvents",
+            &who.clone(),
+            Writes::Yes,
+            move |v| {
+                let filter = AuditFilter {
+                    subject_id: r.subject_id.clone(),
+                    organisation: r.organisation.clone(),
+                    from_ms: r
+                        .from
+                        .as_ref()
+                        .map(|t| timestamp_ms("from", t))
+                        .transpose()?,
+                    to_ms: r.to.as_ref().map(|t| timestamp_ms("to", t)).transpose()?,
+                };
+                v.list_audit_events(&who, &filter, r.page_size, &r.page_token)
+            },
+        )
         .await?;
         Ok(Response::new(pb::ListAuditEventsResponse {
             events: events.iter().map(audit_event_out).collect(),
@@ -48,7 +58,10 @@ impl AuditService for AuditApi {
         req: Request<pb::VerifyAuditLogRequest>,
     ) -> Result<Response<pb::VerifyAuditLogResponse>, Status> {
         let who = principal(&req)?;
-        let v = run(&self.v, "VerifyAuditLog", &who, Writes::No, |v| v.verify_audit_log()).await?;
+        let v = run(&self.v, "VerifyAuditLog", &who, Writes::No, |v| {
+            v.verify_audit_log()
+        })
+        .await?;
         Ok(Response::new(verification_out(&v)))
     }
 }

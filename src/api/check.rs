@@ -47,7 +47,7 @@ impl CheckService for CheckApi {
 
     type CheckBatchStream = ResponseStream;
 
-    /// Answers in order. Requests already waiting are taken together (up to [`BATCH_CHUNK`]),
+    /// Answers in order. Requests already waiting are taken together (up to `BATCH_CHUNK`),
     /// checked and audited, and the store flushed once before their answers go out. A bad
     /// request ends the stream with an error naming its position; answers before it stand.
     async fn check_batch(
@@ -83,25 +83,37 @@ impl CheckService for CheckApi {
                     let base = index;
                     index += chunk.len();
                     let who = who.clone();
-                    let out = run(&v, "CheckBatch.chunk", &who.clone(), Writes::Yes, move |v| {
-                        let mut answers = Vec::with_capacity(chunk.len());
-                        for (i, r) in chunk.into_iter().enumerate() {
-                            let answer = r
-                                .map_err(|e| Error::invalid(format!("request {}", base + i), e.message().to_owned()))
-                                .and_then(|r| {
-                                    let input = check_in(&r).map_err(|e| prefix(base + i, e))?;
-                                    v.check(&who, &input).map_err(|e| prefix(base + i, e))
-                                });
-                            match answer {
-                                Ok(a) => answers.push(Ok(check_out(&a))),
-                                Err(e) => {
-                                    answers.push(Err(e));
-                                    break;
+                    let out = run(
+                        &v,
+                        "CheckBatch.chunk",
+                        &who.clone(),
+                        Writes::Yes,
+                        move |v| {
+                            let mut answers = Vec::with_capacity(chunk.len());
+                            for (i, r) in chunk.into_iter().enumerate() {
+                                let answer = r
+                                    .map_err(|e| {
+                                        Error::invalid(
+                                            format!("request {}", base + i),
+                                            e.message().to_owned(),
+                                        )
+                                    })
+                                    .and_then(|r| {
+                                        let input =
+                                            check_in(&r).map_err(|e| prefix(base + i, e))?;
+                                        v.check(&who, &input).map_err(|e| prefix(base + i, e))
+                                    });
+                                match answer {
+                                    Ok(a) => answers.push(Ok(check_out(&a))),
+                                    Err(e) => {
+                                        answers.push(Err(e));
+                                        break;
+                                    }
                                 }
                             }
-                        }
-                        Ok(answers)
-                    })
+                            Ok(answers)
+                        },
+                    )
                     .await;
                     let answers = match out {
                         Ok(a) => a,

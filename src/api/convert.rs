@@ -41,11 +41,18 @@ pub fn date_in(field: &str, d: Option<&pb::Date>) -> Result<Option<Date>> {
     let month = u8::try_from(d.month)
         .ok()
         .filter(|m| *m <= 12)
-        .ok_or_else(|| Error::invalid(format!("{field}.month"), "must be 1 to 12, or 0 when unknown"))?;
+        .ok_or_else(|| {
+            Error::invalid(
+                format!("{field}.month"),
+                "must be 1 to 12, or 0 when unknown",
+            )
+        })?;
     let day = u8::try_from(d.day)
         .ok()
         .filter(|d| *d <= 31)
-        .ok_or_else(|| Error::invalid(format!("{field}.day"), "must be 1 to 31, or 0 when unknown"))?;
+        .ok_or_else(|| {
+            Error::invalid(format!("{field}.day"), "must be 1 to 31, or 0 when unknown")
+        })?;
     Ok(Some(Date::new(d.year, month, day)))
 }
 
@@ -107,8 +114,8 @@ pub fn identifiers_in(field: &str, ids: &[pb::Identifier]) -> Result<Vec<Identif
         .enumerate()
         .map(|(i, id)| {
             let f = format!("{field}[{i}].scheme");
-            let scheme = enum_in(&f, id.scheme, scheme_in)?
-                .ok_or_else(|| Error::invalid(&f, "required"))?;
+            let scheme =
+                enum_in(&f, id.scheme, scheme_in)?.ok_or_else(|| Error::invalid(&f, "required"))?;
             Ok(Identifier {
                 scheme,
                 value: id.value.clone(),
@@ -345,7 +352,10 @@ pub fn investigation_out(subject_id: &str, i: &Investigation) -> pb::Investigati
         .into(),
         outcome: i
             .outcome
-            .map_or(pb::InvestigationOutcome::Unspecified, investigation_outcome_out)
+            .map_or(
+                pb::InvestigationOutcome::Unspecified,
+                investigation_outcome_out,
+            )
             .into(),
         closed_on: date_out(i.closed_on),
         subject_id: subject_id.to_owned(),
@@ -360,7 +370,11 @@ pub fn subject_out(s: &Subject) -> pb::Subject {
         other_names: s.other_names.iter().map(name_out).collect(),
         date_of_birth: date_out(s.date_of_birth),
         identifiers: s.identifiers.iter().map(identifier_out).collect(),
-        listings: s.listings.iter().map(|l| listing_out(&s.subject_id, l)).collect(),
+        listings: s
+            .listings
+            .iter()
+            .map(|l| listing_out(&s.subject_id, l))
+            .collect(),
         investigations: s
             .investigations
             .iter()
@@ -397,7 +411,11 @@ fn match_out(m: &MatchView) -> pb::Match {
         matched_name: Some(name_out(&m.matched_name)),
         date_of_birth: date_out(m.date_of_birth),
         status: status_out(m.status).into(),
-        listings: m.listings.iter().map(|l| listing_out(&m.subject_id, l)).collect(),
+        listings: m
+            .listings
+            .iter()
+            .map(|l| listing_out(&m.subject_id, l))
+            .collect(),
         investigations: m
             .investigations
             .iter()
@@ -425,10 +443,18 @@ pub fn audit_event_out(e: &AuditEvent) -> pb::AuditEvent {
         organisation: e.entry.organisation.clone(),
         role: e.entry.role.clone(),
         action: e.entry.action.clone(),
-        purpose: e.entry.purpose.map_or(pb::Purpose::Unspecified, purpose_out).into(),
+        purpose: e
+            .entry
+            .purpose
+            .map_or(pb::Purpose::Unspecified, purpose_out)
+            .into(),
         client_ref: e.entry.client_ref.clone(),
         subject_ids: e.entry.subject_ids.clone(),
-        outcome: e.entry.outcome.map_or(pb::Outcome::Unspecified, outcome_out).into(),
+        outcome: e
+            .entry
+            .outcome
+            .map_or(pb::Outcome::Unspecified, outcome_out)
+            .into(),
         check_id: e.entry.check_id.clone(),
         prev_hash: e.prev_hash.clone(),
         hash: e.hash.clone(),
@@ -450,7 +476,9 @@ pub fn listing_record_in(field: &str, l: &pb::Listing) -> Result<Listing> {
     let f = |n: &str| format!("{field}.{n}");
     Ok(Listing {
         listing_id: l.listing_id.clone(),
-        list: input.list.ok_or_else(|| Error::invalid(f("list"), "required"))?,
+        list: input
+            .list
+            .ok_or_else(|| Error::invalid(f("list"), "required"))?,
         organisation: input.organisation,
         role: input.role.unwrap_or(EmploymentRole::Other),
         rank: input.rank,

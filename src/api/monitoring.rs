@@ -21,7 +21,10 @@ fn later<T>() -> Result<T, Status> {
 
 #[tonic::async_trait]
 impl MonitoringService for MonitoringApi {
-    async fn enrol(&self, req: Request<pb::EnrolRequest>) -> Result<Response<pb::Enrolment>, Status> {
+    async fn enrol(
+        &self,
+        req: Request<pb::EnrolRequest>,
+    ) -> Result<Response<pb::Enrolment>, Status> {
         principal(&req)?;
         later()
     }

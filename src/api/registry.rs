@@ -26,11 +26,17 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<pb::Subject>, Status> {
         let who = principal(&req)?;
         let r = req.into_inner();
-        let s = run(&self.v, "CreateSubject", &who.clone(), Writes::Yes, move |v| {
-            let subject = r.subject.unwrap_or_default();
-            let input = convert::subject_in("subject", &subject)?;
-            v.create_subject(&who, &input, &r.request_id)
-        })
+        let s = run(
+            &self.v,
+            "CreateSubject",
+            &who.clone(),
+            Writes::Yes,
+            move |v| {
+                let subject = r.subject.unwrap_or_default();
+                let input = convert::subject_in("subject", &subject)?;
+                v.create_subject(&who, &input, &r.request_id)
+            },
+        )
         .await?;
         Ok(Response::new(subject_out(&s)))
     }
@@ -54,11 +60,17 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<pb::Subject>, Status> {
         let who = principal(&req)?;
         let r = req.into_inner();
-        let s = run(&self.v, "UpdateSubject", &who.clone(), Writes::Yes, move |v| {
-            let subject = r.subject.unwrap_or_default();
-            let input = convert::subject_in("subject", &subject)?;
-            v.update_subject(&who, &subject.subject_id, &input, r.expected_revision)
-        })
+        let s = run(
+            &self.v,
+            "UpdateSubject",
+            &who.clone(),
+            Writes::Yes,
+            move |v| {
+                let subject = r.subject.unwrap_or_default();
+                let input = convert::subject_in("subject", &subject)?;
+                v.update_subject(&who, &subject.subject_id, &input, r.expected_revision)
+            },
+        )
         .await?;
         Ok(Response::new(subject_out(&s)))
     }
@@ -69,10 +81,16 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<pb::ListSubjectsResponse>, Status> {
         let who = principal(&req)?;
         let r = req.into_inner();
-        let (subjects, next) = run(&self.v, "ListSubjects", &who.clone(), Writes::Yes, move |v| {
-            let status = convert::status_in("status", r.status)?;
-            v.list_subjects(&who, r.page_size, &r.page_token, status)
-        })
+        let (subjects, next) = run(
+            &self.v,
+            "ListSubjects",
+            &who.clone(),
+            Writes::Yes,
+            move |v| {
+                let status = convert::status_in("status", r.status)?;
+                v.list_subjects(&who, r.page_size, &r.page_token, status)
+            },
+        )
         .await?;
         Ok(Response::new(pb::ListSubjectsResponse {
             subjects: subjects.iter().map(subject_out).collect(),
@@ -101,11 +119,17 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<pb::Listing>, Status> {
         let who = principal(&req)?;
         let r = req.into_inner();
-        let (subject_id, l) = run(&self.v, "RemoveListing", &who.clone(), Writes::Yes, move |v| {
-            let reason = convert::removal_reason_in("reason", r.reason)?;
-            let removed_on = convert::date_in("removed_on", r.removed_on.as_ref())?;
-            v.remove_listing(&who, &r.listing_id, reason, &r.note, removed_on)
-        })
+        let (subject_id, l) = run(
+            &self.v,
+            "RemoveListing",
+            &who.clone(),
+            Writes::Yes,
+            move |v| {
+                let reason = convert::removal_reason_in("reason", r.reason)?;
+                let removed_on = convert::date_in("removed_on", r.removed_on.as_ref())?;
+                v.remove_listing(&who, &r.listing_id, reason, &r.note, removed_on)
+            },
+        )
         .await?;
         Ok(Response::new(listing_out(&subject_id, &l)))
     }
@@ -117,10 +141,16 @@ impl RegistryService for RegistryApi {
         let who = principal(&req)?;
         let r = req.into_inner();
         let subject_id = r.subject_id.clone();
-        let i = run(&self.v, "OpenInvestigation", &who.clone(), Writes::Yes, move |v| {
-            let input = convert::investigation_in(&r.investigation.unwrap_or_default())?;
-            v.open_investigation(&who, &r.subject_id, &input, &r.request_id)
-        })
+        let i = run(
+            &self.v,
+            "OpenInvestigation",
+            &who.clone(),
+            Writes::Yes,
+            move |v| {
+                let input = convert::investigation_in(&r.investigation.unwrap_or_default())?;
+                v.open_investigation(&who, &r.subject_id, &input, &r.request_id)
+            },
+        )
         .await?;
         Ok(Response::new(investigation_out(&subject_id, &i)))
     }
@@ -131,11 +161,17 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<pb::Investigation>, Status> {
         let who = principal(&req)?;
         let r = req.into_inner();
-        let (subject_id, i) = run(&self.v, "CloseInvestigation", &who.clone(), Writes::Yes, move |v| {
-            let outcome = convert::investigation_outcome_in("outcome", r.outcome)?;
-            let closed_on = convert::date_in("closed_on", r.closed_on.as_ref())?;
-            v.close_investigation(&who, &r.investigation_id, outcome, closed_on)
-        })
+        let (subject_id, i) = run(
+            &self.v,
+            "CloseInvestigation",
+            &who.clone(),
+            Writes::Yes,
+            move |v| {
+                let outcome = convert::investigation_outcome_in("outcome", r.outcome)?;
+                let closed_on = convert::date_in("closed_on", r.closed_on.as_ref())?;
+                v.close_investigation(&who, &r.investigation_id, outcome, closed_on)
+            },
+        )
         .await?;
         Ok(Response::new(investigation_out(&subject_id, &i)))
     }
@@ -146,11 +182,17 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<pb::Subject>, Status> {
         let who = principal(&req)?;
         let r = req.into_inner();
-        let s = run(&self.v, "RecordDeparture", &who.clone(), Writes::Yes, move |v| {
-            let kind = convert::departure_in("kind", r.kind)?;
-            let left_on = convert::date_in("left_on", r.left_on.as_ref())?;
-            v.record_departure(&who, &r.subject_id, kind, left_on, &r.organisation)
-        })
+        let s = run(
+            &self.v,
+            "RecordDeparture",
+            &who.clone(),
+            Writes::Yes,
+            move |v| {
+                let kind = convert::departure_in("kind", r.kind)?;
+                let left_on = convert::date_in("left_on", r.left_on.as_ref())?;
+                v.record_departure(&who, &r.subject_id, kind, left_on, &r.organisation)
+            },
+        )
         .await?;
         Ok(Response::new(subject_out(&s)))
     }

@@ -15,7 +15,10 @@ pub const MAX_REPEATED: usize = 50;
 
 fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
     if value.chars().count() > max {
-        return Err(Error::invalid(field, format!("longer than {max} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("longer than {max} characters"),
+        ));
     }
     if value.chars().any(|c| c.is_control() && c != '\n') {
         return Err(Error::invalid(field, "contains control characters"));
@@ -90,13 +93,10 @@ pub fn other_names(field: &str, names: &[PersonName]) -> Result<()> {
 /// A calendar date that exists; `today` bounds dates that cannot be in the future.
 pub fn date(field: &str, date: &Date, not_after: Option<Date>) -> Result<()> {
     date.validate().map_err(|p| Error::invalid(field, p))?;
-    if let Some(limit) = not_after {
-        if date.year > limit.year
-            || (date.year == limit.year && date.month > limit.month)
-            || (date.year == limit.year && date.month == limit.month && date.day > limit.day)
-        {
-            return Err(Error::invalid(field, "is in the future"));
-        }
+    if let Some(limit) = not_after
+        && *date > limit
+    {
+        return Err(Error::invalid(field, "is in the future"));
     }
     Ok(())
 }
@@ -114,16 +114,26 @@ pub fn event_date(field: &str, value: Option<&Date>, today: Date) -> Result<Date
 }
 
 /// National insurance number shape: two prefix letters (not D, F, I, Q, U, V; second not O; not
-/// BG, GB, KN, NK, NT, TN, ZZ), six digits, and a suffix A to D (which may be left off).
+/// BG, GB, KN, NK, NT, TN, ZZ), six digits, and a suffix A to D (which may be left off). HMRC's
+/// specimen prefix `QQ` (as in `QQ123456C`, used in its guidance and in training data) is accepted.
 pub fn is_national_insurance_number(folded: &str) -> bool {
     let b = folded.as_bytes();
     let (prefix, rest) = b.split_at(b.len().min(2));
     let [p1, p2] = prefix else { return false };
     let bad_letter = |c: u8| matches!(c, b'D' | b'F' | b'I' | b'Q' | b'U' | b'V');
-    if !p1.is_ascii_uppercase() || !p2.is_ascii_uppercase() || bad_letter(*p1) || bad_letter(*p2) {
+    let specimen = prefix == b"QQ";
+    if !p1.is_ascii_uppercase()
+        || !p2.is_ascii_uppercase()
+        || (!specimen && (bad_letter(*p1) || bad_letter(*p2)))
+    {
         return false;
     }
-    if *p2 == b'O' || matches!(prefix, b"BG" | b"GB" | b"KN" | b"NK" | b"NT" | b"TN" | b"ZZ") {
+    if *p2 == b'O'
+        || matches!(
+            prefix,
+            b"BG" | b"GB" | b"KN" | b"NK" | b"NT" | b"TN" | b"ZZ"
+        )
+    {
         return false;
     }
     let (digits, suffix) = rest.split_at(rest.len().min(6));
@@ -138,7 +148,9 @@ pub fn is_pnc_id(folded: &str) -> bool {
     let Some((last, body)) = b.split_last() else {
         return false;
     };
-    last.is_ascii_uppercase() && (3..=9).contains(&body.len()) && body.iter().all(u8::is_ascii_digit)
+    last.is_ascii_uppercase()
+        && (3..=9).contains(&body.len())
+        && body.iter().all(u8::is_ascii_digit)
 }
 
 pub fn identifier(field: &str, id: &Identifier) -> Result<()> {
@@ -211,8 +223,16 @@ mod tests {
             assert!(is_national_insurance_number(ok), "{ok}");
         }
         for bad in [
-            "", "Q", "QQ12345C", "QQ1234567C", "DA123456A", "AO123456A", "GB123456A", "QQ123456E",
-            "12345678A", "AB123456AB",
+            "",
+            "Q",
+            "QQ12345C",
+            "QQ1234567C",
+            "DA123456A",
+            "AO123456A",
+            "GB123456A",
+            "QQ123456E",
+            "12345678A",
+            "AB123456AB",
         ] {
             assert!(!is_national_insurance_number(bad), "{bad}");
         }

@@ -20,9 +20,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use sled::transaction::{
-    ConflictableTransactionError, TransactionError, TransactionalTree,
-};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::{Transactional, Tree};
 
 use crate::audit::{AuditEntry, AuditEvent};
@@ -213,8 +211,12 @@ impl Store {
                 if !empty {
                     return Err(StoreError::Foreign(self.path.clone()));
                 }
-                self.t.meta.insert(META_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
-                self.t.meta.insert(META_INDEX, &index_version.to_be_bytes())?;
+                self.t
+                    .meta
+                    .insert(META_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
+                self.t
+                    .meta
+                    .insert(META_INDEX, &index_version.to_be_bytes())?;
                 self.db.flush()?;
             }
             Some(v) => {
@@ -276,8 +278,8 @@ impl Store {
             &t.audit_by_subject,
             &t.audit_by_org,
         )
-            .transaction(|(meta, subjects, listings, investigations, requests, match_records, index, audit, audit_by_subject, audit_by_org)| {
-                f(&Tx {
+            .transaction(
+                |(
                     meta,
                     subjects,
                     listings,
@@ -288,8 +290,21 @@ impl Store {
                     audit,
                     audit_by_subject,
                     audit_by_org,
-                })
-            });
+                )| {
+                    f(&Tx {
+                        meta,
+                        subjects,
+                        listings,
+                        investigations,
+                        requests,
+                        match_records,
+                        index,
+                        audit,
+                        audit_by_subject,
+                        audit_by_org,
+                    })
+                },
+            );
         match result {
             Ok(v) => Ok(v),
             Err(TransactionError::Abort(e)) => Err(e),
@@ -316,7 +331,11 @@ impl Store {
     }
 
     /// Subject ids under any of `blocking_keys`, each once, at most `limit`.
-    pub fn candidates(&self, blocking_keys: &[String], limit: usize) -> Result<Vec<[u8; ID_LEN]>, StoreError> {
+    pub fn candidates(
+        &self,
+        blocking_keys: &[String],
+        limit: usize,
+    ) -> Result<Vec<[u8; ID_LEN]>, StoreError> {
         let mut ids = BTreeSet::new();
         'keys: for k in blocking_keys {
             for entry in self.t.index.scan_prefix(keys::index_prefix(k)) {
@@ -386,7 +405,11 @@ impl Store {
         self.t
             .audit_by_subject
             .range(keys::id_seq(id, from)..=end)
-            .map(|r| keys::trailing_seq(&r?.0).ok_or(StoreError::Corrupt { tree: "audit_by_subject" }))
+            .map(|r| {
+                keys::trailing_seq(&r?.0).ok_or(StoreError::Corrupt {
+                    tree: "audit_by_subject",
+                })
+            })
     }
 
     /// Sequences of the events by callers of `organisation`, from `from` inclusive.
@@ -399,7 +422,11 @@ impl Store {
         self.t
             .audit_by_org
             .range(keys::text_seq(organisation, from)..=end)
-            .map(|r| keys::trailing_seq(&r?.0).ok_or(StoreError::Corrupt { tree: "audit_by_org" }))
+            .map(|r| {
+                keys::trailing_seq(&r?.0).ok_or(StoreError::Corrupt {
+                    tree: "audit_by_org",
+                })
+            })
     }
 
     /// The chain head: last sequence and its hash.
@@ -424,7 +451,9 @@ impl Store {
                 let id = Id::parse(IdKind::Subject, "subject_id", &s.subject_id)
                     .map_err(|_| StoreError::Corrupt { tree: "subjects" })?;
                 for k in matching::index_keys(&rec.prepared) {
-                    self.t.index.insert(keys::index_entry(&k, id.bytes()), &[])?;
+                    self.t
+                        .index
+                        .insert(keys::index_entry(&k, id.bytes()), &[])?;
                 }
                 self.t.match_records.insert(id.bytes(), encode(&rec)?)?;
                 n += 1;
@@ -495,12 +524,17 @@ impl Tx<'_> {
     pub fn put_subject(&self, id: &Id, new: &Subject) -> TxResult<()> {
         let bytes = id.bytes();
         for l in &new.listings {
-            let lid = Id::parse(IdKind::Listing, "listing_id", &l.listing_id).map_err(|_| corrupt("listings"))?;
+            let lid = Id::parse(IdKind::Listing, "listing_id", &l.listing_id)
+                .map_err(|_| corrupt("listings"))?;
             self.listings.insert(lid.bytes(), bytes)?;
         }
         for i in &new.investigations {
-            let iid = Id::parse(IdKind::Investigation, "investigation_id", &i.investigation_id)
-                .map_err(|_| corrupt("investigations"))?;
+            let iid = Id::parse(
+                IdKind::Investigation,
+                "investigation_id",
+                &i.investigation_id,
+            )
+            .map_err(|_| corrupt("investigations"))?;
             self.investigations.insert(iid.bytes(), bytes)?;
         }
         let old: Option<MatchRecord> = match self.match_records.get(bytes)? {
@@ -508,8 +542,14 @@ impl Tx<'_> {
             Some(b) => Some(decode("match_records", &b).map_err(abort)?),
         };
         let new_rec = match_record_of(new);
-        let old_keys: BTreeSet<String> = old.as_ref().map(|r| matching::index_keys(&r.prepared).into_iter().collect()).unwrap_or_default();
-        let new_keys: BTreeSet<String> = new_rec.as_ref().map(|r| matching::index_keys(&r.prepared).into_iter().collect()).unwrap_or_default();
+        let old_keys: BTreeSet<String> = old
+            .as_ref()
+            .map(|r| matching::index_keys(&r.prepared).into_iter().collect())
+            .unwrap_or_default();
+        let new_keys: BTreeSet<String> = new_rec
+            .as_ref()
+            .map(|r| matching::index_keys(&r.prepared).into_iter().collect())
+            .unwrap_or_default();
         for k in old_keys.difference(&new_keys) {
             self.index.remove(keys::index_entry(k, bytes))?;
         }
@@ -518,7 +558,8 @@ impl Tx<'_> {
         }
         match &new_rec {
             Some(rec) => {
-                self.match_records.insert(bytes, encode(rec).map_err(abort)?)?;
+                self.match_records
+                    .insert(bytes, encode(rec).map_err(abort)?)?;
             }
             None => {
                 self.match_records.remove(bytes)?;
@@ -576,10 +617,12 @@ impl Tx<'_> {
         };
         let seq = last + 1;
         let event = AuditEvent::seal(seq, at_ms, entry, prev_hash);
-        self.audit.insert(&keys::u64_key(seq), encode(&event).map_err(abort)?)?;
+        self.audit
+            .insert(&keys::u64_key(seq), encode(&event).map_err(abort)?)?;
         for s in &event.entry.subject_ids {
             if let Ok(id) = Id::parse(IdKind::Subject, "subject_id", s) {
-                self.audit_by_subject.insert(&keys::id_seq(id.bytes(), seq), &[])?;
+                self.audit_by_subject
+                    .insert(&keys::id_seq(id.bytes(), seq), &[])?;
             }
         }
         self.audit_by_org

@@ -45,7 +45,12 @@ struct Server {
 impl Server {
     fn start(dir: &Path, port: u16) -> Server {
         let child = vetting()
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
             .arg(dir)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -69,7 +74,13 @@ impl Server {
 
     fn sigterm(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
         self.child.wait().unwrap()
     }
 
@@ -97,7 +108,9 @@ fn grpcurl(addr: &str, token: Option<&str>, args: &[&str], body: Option<&str>) -
         cmd.args(["-d", "@"]);
     }
     cmd.arg(addr).args(args);
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     if let Some(b) = body {
@@ -123,8 +136,14 @@ fn fails(addr: &str, token: Option<&str>, method: &str, body: &str, code: &str, 
     let out = grpcurl(addr, token, &[method], Some(body));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{method} should fail with {code}");
-    assert!(err.contains(&format!("Code: {code}")), "{method}: expected {code}, got {err}");
-    assert!(err.contains(text), "{method}: expected message with {text:?}, got {err}");
+    assert!(
+        err.contains(&format!("Code: {code}")),
+        "{method}: expected {code}, got {err}"
+    );
+    assert!(
+        err.contains(text),
+        "{method}: expected message with {text:?}, got {err}"
+    );
 }
 
 fn field<'a>(v: &'a Value, camel: &str) -> &'a Value {
@@ -139,10 +158,17 @@ fn key(dir: &Path, role: &str) -> String {
         .arg(dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8(out.stdout).unwrap();
     let token = token.trim();
-    assert!(token.starts_with("vt_") && !token.contains('\n'), "stdout must be the token alone");
+    assert!(
+        token.starts_with("vt_") && !token.contains('\n'),
+        "stdout must be the token alone"
+    );
     token.to_owned()
 }
 
@@ -153,7 +179,12 @@ fn create(addr: &str, registrar: &str, given: &str, family: &str, dob: (i32, i32
             "request_id": "create-{given}-{family}"}}"#,
         dob.0, dob.1, dob.2
     );
-    let s = ok(addr, registrar, "vetting.v1.RegistryService/CreateSubject", &body);
+    let s = ok(
+        addr,
+        registrar,
+        "vetting.v1.RegistryService/CreateSubject",
+        &body,
+    );
     field(&s, "subjectId").as_str().unwrap().to_owned()
 }
 
@@ -168,7 +199,9 @@ fn check(addr: &str, checker: &str, given: &str, family: &str, dob: (i32, i32, i
 }
 
 fn outcome(v: &Value) -> &str {
-    field(v, "outcome").as_str().unwrap_or("OUTCOME_UNSPECIFIED")
+    field(v, "outcome")
+        .as_str()
+        .unwrap_or("OUTCOME_UNSPECIFIED")
 }
 
 #[test]
@@ -176,7 +209,11 @@ fn outcome(v: &Value) -> &str {
 fn newcomer_path_with_grpcurl() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (checker, registrar, auditor) = (key(&data, "checker"), key(&data, "registrar"), key(&data, "auditor"));
+    let (checker, registrar, auditor) = (
+        key(&data, "checker"),
+        key(&data, "registrar"),
+        key(&data, "auditor"),
+    );
     let port = free_port();
     let server = Server::start(&data, port);
     let addr = server.addr.clone();
@@ -259,8 +296,20 @@ fn newcomer_path_with_grpcurl() {
     assert_eq!(ids, vec![barred.as_str()]);
 
     // An employer checks applicants: every status, and forms of the names.
-    assert_eq!(outcome(&check(&addr, &checker, "Robert James", "Smith", (1980, 3, 14))), "BARRED");
-    assert_eq!(outcome(&check(&addr, &checker, "robert", "SMITH", (1980, 3, 14))), "BARRED");
+    assert_eq!(
+        outcome(&check(
+            &addr,
+            &checker,
+            "Robert James",
+            "Smith",
+            (1980, 3, 14)
+        )),
+        "BARRED"
+    );
+    assert_eq!(
+        outcome(&check(&addr, &checker, "robert", "SMITH", (1980, 3, 14))),
+        "BARRED"
+    );
     assert_eq!(
         outcome(&check(&addr, &checker, "Aisha", "Khan", (1991, 7, 30))),
         "UNDER_INVESTIGATION"
@@ -272,7 +321,10 @@ fn newcomer_path_with_grpcurl() {
     let c = check(&addr, &checker, "Peter", "Jones", (1988, 2, 2));
     assert_eq!(outcome(&c), "CLEAR");
     assert!(c.get("matches").is_none());
-    assert_eq!(outcome(&check(&addr, &checker, "Nobody", "Atall", (1990, 1, 1))), "CLEAR");
+    assert_eq!(
+        outcome(&check(&addr, &checker, "Nobody", "Atall", (1990, 1, 1))),
+        "CLEAR"
+    );
     let b = check(&addr, &checker, "Robert James", "Smith", (1980, 3, 14));
     assert_eq!(field(&b, "clientRef"), "applicant-1");
     assert_eq!(field(&b["matches"][0], "strength"), "STRONG");
@@ -303,7 +355,14 @@ fn newcomer_path_with_grpcurl() {
         "NotFound",
         "not found",
     );
-    fails(&addr, None, "vetting.v1.CheckService/Check", "{}", "Unauthenticated", "bearer");
+    fails(
+        &addr,
+        None,
+        "vetting.v1.CheckService/Check",
+        "{}",
+        "Unauthenticated",
+        "bearer",
+    );
     fails(
         &addr,
         Some("vt_wrong"),
@@ -334,8 +393,16 @@ fn newcomer_path_with_grpcurl() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert!(actions.contains(&"create_subject") && actions.contains(&"check"), "{actions:?}");
-    let v = ok(&addr, &auditor, "vetting.v1.AuditService/VerifyAuditLog", "{}");
+    assert!(
+        actions.contains(&"create_subject") && actions.contains(&"check"),
+        "{actions:?}"
+    );
+    let v = ok(
+        &addr,
+        &auditor,
+        "vetting.v1.AuditService/VerifyAuditLog",
+        "{}",
+    );
     assert_eq!(v["intact"], true);
 
     // SIGTERM: a clean exit, and everything is there after a restart.
@@ -348,7 +415,16 @@ fn newcomer_path_with_grpcurl() {
         &format!(r#"{{"subject_id": "{clear}"}}"#),
     );
     assert_eq!(field(&s, "status"), "CLEAR");
-    assert_eq!(outcome(&check(&addr, &checker, "Robert James", "Smith", (1980, 3, 14))), "BARRED");
+    assert_eq!(
+        outcome(&check(
+            &addr,
+            &checker,
+            "Robert James",
+            "Smith",
+            (1980, 3, 14)
+        )),
+        "BARRED"
+    );
 
     // kill -9 the instant a write is acknowledged: the write survives.
     let late = create(&addr, &registrar, "Late", "Writer", (1970, 1, 1));
@@ -361,7 +437,12 @@ fn newcomer_path_with_grpcurl() {
         &format!(r#"{{"subject_id": "{late}"}}"#),
     );
     assert_eq!(field(&s["name"], "familyName"), "Writer");
-    let v = ok(&addr, &auditor, "vetting.v1.AuditService/VerifyAuditLog", "{}");
+    let v = ok(
+        &addr,
+        &auditor,
+        "vetting.v1.AuditService/VerifyAuditLog",
+        "{}",
+    );
     assert_eq!(v["intact"], true);
     assert!(server.sigterm().success());
 }
