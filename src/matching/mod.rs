@@ -1,11 +1,35 @@
-//! Identity matching (placeholder until the fuzzy matcher lands): exact after folding.
+//! Identity matching: normalised, precomputed identities ([`Prepared`]), the blocking keys of the
+//! candidate index ([`index_keys`], [`query_keys`]), and the scored, explained comparison of a
+//! check against one listed person ([`compare`]).
+//!
+//! # How a check is answered
+//! 1. The check's identity is [`Prepared`] once; every listed person's `Prepared` is stored.
+//! 2. [`query_keys`] gives a few dozen exact keys; the store looks each up in the index written
+//!    from [`index_keys`] and fetches the candidates (a bounded number, whatever the registry size).
+//! 3. [`compare`] scores each candidate and says why; `None` means "not this person".
+//!
+//! The key scheme is documented in [`keys`]; the scoring rules and weights in [`score`]; date of
+//! birth rules in [`dob`]; name folding in [`normalise`]; nicknames in [`nicknames`].
+//!
+//! Recall contract (property-tested): whenever `compare(q, c)` is `Some`, `query_keys(q)` and
+//! `index_keys(c)` share a key. [`compare`] enforces it by checking the same key facets itself,
+//! so the index can never hide a match the comparison would make.
+
+pub mod dob;
+pub mod keys;
+pub mod nicknames;
+pub mod normalise;
+pub mod score;
 
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::identity::{Date, Identifier, IdentifierScheme, PersonName};
+pub use keys::{INDEX_FORMAT_VERSION, index_keys, query_keys};
+pub use normalise::normalise_name_part;
+pub use score::{MatchConfig, compare};
 
-pub const INDEX_FORMAT_VERSION: u32 = 1;
-
+/// What is known of one person on either side of a check. `names[0]` is the main name; the rest
+/// are other names (previous names, aliases).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Identity {
     pub names: Vec<PersonName>,
@@ -13,115 +37,179 @@ pub struct Identity {
     pub identifiers: Vec<Identifier>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Prepared {
-    names: Vec<(Vec<String>, String)>,
-    dob: Option<Date>,
-    ids: Vec<String>,
-}
-
-fn fold(s: &str) -> String {
-    deunicode::deunicode(s)
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-impl Prepared {
-    pub fn new(identity: &Identity) -> Prepared {
-        Prepared {
-            names: identity
-                .names
-                .iter()
-                .map(|n| {
-                    (
-                        fold(&n.given_names).split(' ').filter(|s| !s.is_empty()).map(String::from).collect(),
-                        fold(&n.family_name).replace(' ', ""),
-                    )
-                })
-                .collect(),
-            dob: identity.date_of_birth,
-            ids: identity
-                .identifiers
-                .iter()
-                .filter(|i| i.scheme.is_national())
-                .map(|i| format!("id|{}|{}", i.scheme.tag(), i.normalised_value()))
-                .collect(),
-        }
-    }
-}
-
-pub fn index_keys(p: &Prepared) -> Vec<String> {
-    let mut k: Vec<String> = p.names.iter().map(|(_, f)| format!("f|{f}")).collect();
-    k.extend(p.ids.iter().cloned());
-    k.sort();
-    k.dedup();
-    k
-}
-
-pub fn query_keys(p: &Prepared) -> Vec<String> {
-    index_keys(p)
-}
-
+/// How sure a match is: `Strong` decides the outcome on its own; `Possible` is referred to a person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strength {
     Strong,
     Possible,
 }
 
+/// The result of comparing a check with one listed person.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Comparison {
     pub strength: Strength,
+    /// 0..=1; see [`score`] for how it is built.
     pub score: f64,
+    /// Every piece of evidence, in words a vetting officer understands. Personal data: never log.
     pub reasons: Vec<String>,
+    /// Index into the candidate's names of the name that matched (0 when only an identifier did).
     pub matched_name: usize,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MatchConfig {
-    pub strong_threshold: f64,
-    pub possible_threshold: f64,
+/// A folded token with its phonetic code.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Tok(String, String);
+
+impl Tok {
+    fn new(text: String) -> Tok {
+        let code = normalise::phonetic(&text);
+        Tok(text, code)
+    }
+    fn text(&self) -> &str {
+        &self.0
+    }
+    fn code(&self) -> &str {
+        &self.1
+    }
 }
 
-impl Default for MatchConfig {
-    fn default() -> Self {
-        Self {
-            strong_threshold: 0.9,
-            possible_threshold: 0.6,
+/// One name, folded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct PName {
+    /// Given-name tokens in order.
+    given: Vec<Tok>,
+    /// Family-name forms: the joined form first, then the parts of a double-barrelled name.
+    family: Vec<Tok>,
+    /// Phonetic codes of the full names the first given name is a short form of.
+    nick: Vec<String>,
+    /// The given names as written (whitespace collapsed), for reasons.
+    shown_given: String,
+    /// The family name as written (whitespace collapsed), for reasons.
+    shown_family: String,
+}
+
+/// An identifier, folded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct PId {
+    scheme: IdentifierScheme,
+    /// Folded issuer; empty for national schemes.
+    issuer: String,
+    value: String,
+}
+
+/// Normalised, precomputed form of an [`Identity`], cheap to compare. Serde-serialisable (the
+/// service stores it per listed subject); typically 50 to 120 bytes in postcard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prepared {
+    names: Vec<PName>,
+    dob: Option<Date>,
+    ids: Vec<PId>,
+}
+
+/// At most this many names per identity are used (main name first).
+pub const MAX_NAMES: usize = 8;
+/// At most this many identifiers per identity are used.
+pub const MAX_IDENTIFIERS: usize = 8;
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl PName {
+    fn shown(&self) -> String {
+        collapse(&format!("{} {}", self.shown_given, self.shown_family))
+    }
+}
+
+impl Prepared {
+    /// Folds and precomputes an identity. Names with neither a given nor a family name, repeated
+    /// names and identifiers with an empty value are dropped.
+    pub fn new(identity: &Identity) -> Prepared {
+        let mut names: Vec<PName> = Vec::new();
+        for n in &identity.names {
+            if names.len() >= MAX_NAMES {
+                break;
+            }
+            let given: Vec<Tok> = normalise::given_tokens(&n.given_names)
+                .into_iter()
+                .map(Tok::new)
+                .collect();
+            let family: Vec<Tok> = normalise::family_forms(&n.family_name)
+                .into_iter()
+                .map(Tok::new)
+                .collect();
+            if given.is_empty() && family.is_empty() {
+                continue;
+            }
+            if names.iter().any(|p| p.given == given && p.family == family) {
+                continue;
+            }
+            let nick = given
+                .first()
+                .map(|g| nicknames::formal_codes(g.text()).to_vec())
+                .unwrap_or_default();
+            names.push(PName {
+                given,
+                family,
+                nick,
+                shown_given: collapse(&n.given_names),
+                shown_family: collapse(&n.family_name),
+            });
         }
-    }
-}
-
-pub fn compare(query: &Prepared, candidate: &Prepared, _config: &MatchConfig) -> Option<Comparison> {
-    if let Some(id) = query.ids.iter().find(|i| candidate.ids.contains(i)) {
-        return Some(Comparison {
-            strength: Strength::Strong,
-            score: 1.0,
-            reasons: vec![format!("{} matches", id.split('|').nth(1).unwrap_or("identifier"))],
-            matched_name: 0,
-        });
-    }
-    for (qg, qf) in &query.names {
-        for (i, (cg, cf)) in candidate.names.iter().enumerate() {
-            if qf == cf && qg.iter().all(|g| cg.contains(g)) && !qg.is_empty() {
-                let dob_ok = match (query.dob, candidate.dob) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => false,
-                };
-                if dob_ok {
-                    return Some(Comparison {
-                        strength: Strength::Strong,
-                        score: 1.0,
-                        reasons: vec!["family name exact".into(), "date of birth exact".into()],
-                        matched_name: i,
-                    });
-                }
+        let mut ids: Vec<PId> = Vec::new();
+        for i in &identity.identifiers {
+            let value = i.normalised_value();
+            if value.is_empty() || ids.len() >= MAX_IDENTIFIERS {
+                continue;
+            }
+            let id = PId {
+                scheme: i.scheme,
+                issuer: i.normalised_issuer(),
+                value,
+            };
+            if !ids.contains(&id) {
+                ids.push(id);
             }
         }
+        Prepared {
+            names,
+            dob: identity.date_of_birth,
+            ids,
+        }
     }
-    None
+
+    /// The date of birth as given.
+    pub fn date_of_birth(&self) -> Option<Date> {
+        self.dob
+    }
+
+    /// Number of usable names kept.
+    pub fn name_count(&self) -> usize {
+        self.names.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prepared_drops_empty_and_repeated_names_and_ids() {
+        let p = Prepared::new(&Identity {
+            names: vec![
+                PersonName::new("Robert", "Smith"),
+                PersonName::new(" ", "-"),
+                PersonName::new("ROBERT", "smith"),
+            ],
+            date_of_birth: Some(Date::new(1985, 3, 12)),
+            identifiers: vec![Identifier {
+                scheme: IdentifierScheme::NationalInsuranceNumber,
+                value: " - ".into(),
+                issuer: String::new(),
+            }],
+        });
+        assert_eq!(p.name_count(), 1);
+        assert!(p.ids.is_empty());
+        assert_eq!(p.date_of_birth(), Some(Date::new(1985, 3, 12)));
+    }
 }

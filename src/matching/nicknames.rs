@@ -1,0 +1,145 @@
+//! Nicknames and short forms of given names (Bob ~ Robert), from the embedded public table
+//! (`data/nicknames.csv`, Apache-2.0) and its British additions (`data/nicknames-gb.csv`).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use super::normalise::{normalise_name_part, phonetic};
+
+const US_TABLE: &str = include_str!("../../data/nicknames.csv");
+const GB_TABLE: &str = include_str!("../../data/nicknames-gb.csv");
+
+/// For each short form, the full names it is a form of, and their phonetic codes.
+#[derive(Debug, Default)]
+struct Table {
+    formals: HashMap<String, Vec<String>>,
+    codes: HashMap<String, Vec<String>>,
+}
+
+static TABLE: LazyLock<Table> = LazyLock::new(build);
+
+fn build() -> Table {
+    let mut formals: HashMap<String, Vec<String>> = HashMap::new();
+    for line in US_TABLE.lines().chain(GB_TABLE.lines()) {
+        let mut cols = line.split(',');
+        let (Some(full), Some(rel), Some(short)) = (cols.next(), cols.next(), cols.next()) else {
+            continue;
+        };
+        if rel.trim() != "has_nickname" {
+            continue;
+        }
+        let full = normalise_name_part(full).replace(' ', "");
+        let short = normalise_name_part(short).replace(' ', "");
+        if full.is_empty() || short.is_empty() || full == short {
+            continue;
+        }
+        let entry = formals.entry(short).or_default();
+        if !entry.contains(&full) {
+            entry.push(full);
+        }
+    }
+    for fulls in formals.values_mut() {
+        fulls.sort();
+    }
+    let mut codes = HashMap::with_capacity(formals.len());
+    for (short, fulls) in &formals {
+        let own = phonetic(short);
+        let mut c: Vec<String> = fulls
+            .iter()
+            .map(|f| phonetic(f))
+            .filter(|c| !c.is_empty() && *c != own)
+            .collect();
+        c.sort();
+        c.dedup();
+        codes.insert(short.clone(), c);
+    }
+    Table { formals, codes }
+}
+
+/// Phonetic codes of the full names that `token` (folded) is a short form of, excluding the
+/// token's own code; empty when it is no known short form.
+pub fn formal_codes(token: &str) -> &'static [String] {
+    TABLE.codes.get(token).map(Vec::as_slice).unwrap_or(&[])
+}
+
+fn formals(token: &str) -> &'static [String] {
+    TABLE.formals.get(token).map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// True when two different folded given names are forms of one another: one is a recorded short
+/// form of the other, or both are recorded short forms of the same full name (Bob, Bobby ~ Robert).
+/// Chains are not followed (the table links full names to one another, so Robert would reach William).
+/// Pairs are only as good as the table: it holds some odd ones (Aaron ~ Erin).
+pub fn are_forms(a: &str, b: &str) -> bool {
+    if a == b {
+        return false;
+    }
+    let (fa, fb) = (formals(a), formals(b));
+    // A shared full name must be longer than both: the table also lists some rows the other way
+    // round ("bill has_nickname robert"), which would otherwise make Robert a form of William.
+    let longer = |f: &String| f.len() > a.len() && f.len() > b.len();
+    fa.iter().any(|f| f == b)
+        || fb.iter().any(|f| f == a)
+        || fa.iter().any(|f| longer(f) && fb.contains(f))
+}
+
+/// Number of short forms known (for tests and diagnostics).
+pub fn known_short_forms() -> usize {
+    TABLE.formals.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_pairs_are_forms() {
+        for (a, b) in [
+            ("bob", "robert"),
+            ("bill", "william"),
+            ("peggy", "margaret"),
+            ("jim", "james"),
+            ("bobby", "bob"),
+            ("alf", "alfred"),
+            ("ted", "edward"),
+            ("ned", "edward"),
+            ("harry", "henry"),
+            ("hal", "henry"),
+            ("kit", "christopher"),
+            ("sandy", "alexander"),
+            ("gaz", "gary"),
+            ("del", "derek"),
+            ("nige", "nigel"),
+            ("baz", "barry"),
+            ("kev", "kevin"),
+            ("tel", "terence"),
+            ("mo", "maureen"),
+            ("jen", "jennifer"),
+            ("liz", "elizabeth"),
+            ("becky", "rebecca"),
+            ("jo", "josephine"),
+            ("charlie", "charlotte"),
+            ("katie", "katherine"),
+        ] {
+            assert!(are_forms(a, b), "{a} ~ {b}");
+            assert!(are_forms(b, a), "{b} ~ {a}");
+        }
+    }
+
+    #[test]
+    fn unrelated_names_are_not_forms() {
+        assert!(!are_forms("robert", "william"));
+        assert!(!are_forms("john", "john"));
+        assert!(!are_forms("zzz", "robert"));
+        assert!(!are_forms("elizabeth", "louis"));
+        assert!(!are_forms("tracy", "terence"));
+        assert!(!are_forms("carl", "caroline"));
+        assert!(known_short_forms() > 1000);
+    }
+
+    #[test]
+    fn formal_codes_exclude_own_code() {
+        assert!(formal_codes("bob").contains(&phonetic("robert")));
+        assert!(formal_codes("robertxyz").is_empty());
+    }
+}

@@ -1,0 +1,210 @@
+//! Folding of names to comparable ASCII tokens: case, spacing, accents, transliteration,
+//! apostrophes, Mc/Mac, hyphenated and double-barrelled family names, and phonetic codes.
+
+use rphonetic::{DoubleMetaphone, Encoder};
+use std::sync::LazyLock;
+use unicode_normalization::UnicodeNormalization;
+
+/// At most this many given-name tokens are kept (a fifth given name adds nothing but cost).
+pub const MAX_GIVEN_TOKENS: usize = 4;
+/// At most this many parts of a family name are kept.
+pub const MAX_FAMILY_PARTS: usize = 4;
+/// Tokens are cut to this many characters (bounds the cost of edit distances).
+pub const MAX_TOKEN_LEN: usize = 32;
+
+/// Particles that are never a family name on their own ("de la Cruz", "van der Berg", "O Neill").
+const PARTICLES: &[&str] = &[
+    "o", "mc", "mac", "de", "da", "di", "du", "la", "le", "van", "von", "der", "den", "del", "dos",
+    "das", "st", "al", "el", "bin", "ibn", "ap", "ab", "y",
+];
+
+static DOUBLE_METAPHONE: LazyLock<DoubleMetaphone> = LazyLock::new(DoubleMetaphone::default);
+
+/// Folds one name field (given names or family name) to lower-case ASCII words separated by single
+/// spaces: Unicode compatibility forms composed, accents dropped and other scripts transliterated
+/// (deunicode), apostrophes removed so that the parts they join stay together (`O'Neill` to
+/// `oneill`), every other non-alphanumeric character (hyphen, dot, comma, space) a word break.
+/// Idempotent, and total on any input.
+pub fn normalise_name_part(s: &str) -> String {
+    let composed: String = s.nfkc().collect();
+    let ascii = deunicode::deunicode_with_tofu(&composed, " ");
+    let mut out = String::with_capacity(ascii.len());
+    let mut pending_space = false;
+    for ch in ascii.chars() {
+        if ch.is_ascii_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(ch.to_ascii_lowercase());
+        } else if matches!(ch, '\'' | '`' | '\u{b4}') {
+            // An apostrophe joins: O'Neill, D'Arcy.
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// `mac` followed by at least three letters becomes `mc` (MacDonald = McDonald); applied to every
+/// token on both sides, so the only effect is to make the two spellings equal.
+pub fn mac_to_mc(token: &str) -> String {
+    match token.strip_prefix("mac") {
+        Some(rest) if rest.len() >= 3 => format!("mc{rest}"),
+        _ => token.to_string(),
+    }
+}
+
+fn cut(token: &str) -> String {
+    token.chars().take(MAX_TOKEN_LEN).collect()
+}
+
+/// The given-name tokens of a given-names field, folded, in order (at most [`MAX_GIVEN_TOKENS`]).
+pub fn given_tokens(given_names: &str) -> Vec<String> {
+    normalise_name_part(given_names)
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .take(MAX_GIVEN_TOKENS)
+        .map(|t| cut(&mac_to_mc(t)))
+        .collect()
+}
+
+/// The forms a family name is compared and indexed under: first the whole name joined without
+/// spaces, hyphens or apostrophes (`O Neill` = `O'Neill` = `oneill`, `Mac Donald` = `mcdonald`),
+/// then, for a double-barrelled or hyphenated name with at least two real parts, each part alone
+/// (`Forster-Hammond`: `forsterhammond`, `forster`, `hammond`). Particles (`de`, `van`, `o`...) and
+/// parts shorter than three letters are never forms on their own. Empty when the field is empty.
+pub fn family_forms(family_name: &str) -> Vec<String> {
+    let folded = normalise_name_part(family_name);
+    let parts: Vec<String> = folded
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(mac_to_mc)
+        .collect();
+    if parts.is_empty() {
+        return Vec::new();
+    }
+    let joined = cut(&mac_to_mc(&parts.concat()));
+    let real: Vec<String> = parts
+        .iter()
+        .filter(|p| p.len() >= 3 && !PARTICLES.contains(&p.as_str()))
+        .take(MAX_FAMILY_PARTS)
+        .map(|p| cut(p))
+        .collect();
+    let mut forms = vec![joined];
+    if real.len() >= 2 {
+        for p in real {
+            if !forms.contains(&p) {
+                forms.push(p);
+            }
+        }
+    }
+    forms
+}
+
+/// Primary Double Metaphone code (at most 4 characters) of a folded token. Where that is empty (an
+/// initial, a token of digits or silent letters) the code is `_` and the token's first three
+/// characters, so that every token can be keyed; empty only for an empty token.
+pub fn phonetic(token: &str) -> String {
+    if token.is_empty() {
+        return String::new();
+    }
+    let code = if token.len() < 2 {
+        String::new()
+    } else {
+        DOUBLE_METAPHONE.encode(token)
+    };
+    if code.is_empty() {
+        format!("_{}", token.chars().take(3).collect::<String>())
+    } else {
+        code
+    }
+}
+
+/// A folded token for display in reasons: first letter upper-case (`smyth` to `Smyth`).
+pub fn display(token: &str) -> String {
+    let mut chars = token.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn folds_case_spacing_accents_and_apostrophes() {
+        assert_eq!(normalise_name_part("  JODIE   Martyn "), "jodie martyn");
+        assert_eq!(normalise_name_part("Lefèvre"), "lefevre");
+        assert_eq!(normalise_name_part("Wiśniewski"), "wisniewski");
+        assert_eq!(normalise_name_part("Müller"), "muller");
+        assert_eq!(normalise_name_part("O'Neill"), "oneill");
+        assert_eq!(normalise_name_part("O\u{2019}Neill"), "oneill");
+        assert_eq!(normalise_name_part("J."), "j");
+        assert_eq!(normalise_name_part("Forster-Hammond"), "forster hammond");
+        assert_eq!(normalise_name_part("Ｓｍｉｔｈ"), "smith");
+        assert_eq!(normalise_name_part("Дмитрий"), "dmitrii");
+        assert_eq!(normalise_name_part(""), "");
+        assert_eq!(normalise_name_part("-- '' .."), "");
+    }
+
+    #[test]
+    fn family_forms_cover_apostrophes_mc_and_hyphens() {
+        assert_eq!(family_forms("O'Neill"), vec!["oneill"]);
+        assert_eq!(family_forms("O Neill"), vec!["oneill"]);
+        assert_eq!(family_forms("ONeill"), vec!["oneill"]);
+        assert_eq!(family_forms("McDonald"), vec!["mcdonald"]);
+        assert_eq!(family_forms("MacDonald"), vec!["mcdonald"]);
+        assert_eq!(family_forms("Mc Donald"), vec!["mcdonald"]);
+        assert_eq!(family_forms("Mac Donald"), vec!["mcdonald"]);
+        assert_eq!(family_forms("Mack"), vec!["mack"]);
+        assert_eq!(
+            family_forms("Forster-Hammond"),
+            vec!["forsterhammond", "forster", "hammond"]
+        );
+        assert_eq!(
+            family_forms("Bonham Carter"),
+            vec!["bonhamcarter", "bonham", "carter"]
+        );
+        assert_eq!(family_forms("van der Berg"), vec!["vanderberg"]);
+        assert_eq!(family_forms("Ó Briain"), vec!["obriain"]);
+        assert!(family_forms(" - ").is_empty());
+    }
+
+    #[test]
+    fn given_tokens_split_and_cap() {
+        assert_eq!(given_tokens("John  Keith"), vec!["john", "keith"]);
+        assert_eq!(given_tokens("Mary-Jane"), vec!["mary", "jane"]);
+        assert_eq!(given_tokens("J. K."), vec!["j", "k"]);
+        assert_eq!(given_tokens("a b c d e f").len(), MAX_GIVEN_TOKENS);
+    }
+
+    #[test]
+    fn phonetic_codes() {
+        assert_eq!(phonetic("smith"), phonetic("smyth"));
+        assert_eq!(phonetic("j"), "_j");
+        assert_eq!(phonetic(""), "");
+        assert!(phonetic("robert").len() <= 4);
+    }
+
+    proptest! {
+        #[test]
+        fn normalisation_is_idempotent_and_total(s in any::<String>()) {
+            let once = normalise_name_part(&s);
+            prop_assert_eq!(normalise_name_part(&once), once.clone());
+            prop_assert!(once.bytes().all(|b| b == b' ' || b.is_ascii_lowercase() || b.is_ascii_digit()));
+            let _ = family_forms(&s);
+            let _ = given_tokens(&s);
+        }
+
+        #[test]
+        fn normalisation_is_idempotent_on_name_like_text(s in "[ -~À-ſЀ-ӿ’´`ー-ヿ]{0,40}") {
+            let once = normalise_name_part(&s);
+            prop_assert_eq!(normalise_name_part(&once), once.clone());
+            for f in family_forms(&s) { prop_assert!(!f.is_empty() && f.len() <= MAX_TOKEN_LEN); }
+        }
+    }
+}

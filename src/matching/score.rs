@@ -1,0 +1,1050 @@
+//! Scoring one check against one listed person: the explicit rules, weights and thresholds that
+//! decide `STRONG`, `POSSIBLE` or no match, and the reasons given for it.
+//!
+//! # Rules
+//! 1. **National identifier** (national insurance number, PNC ID, passport, driving licence) equal
+//!    after folding: `STRONG`, score 1, whatever the name and date.
+//! 2. **Warrant or staff number** equal with the same issuer: `STRONG` (score 0.97) when the names
+//!    broadly agree (the family name or a given name agrees at any level below, in either order);
+//!    otherwise `POSSIBLE` (score 0.7): a reused or mistyped force number alone is not decisive.
+//! 3. Otherwise both the **family name** and the **given name** must agree, on some pair of names
+//!    (the check's name or a declared previous name, against the listed name or a recorded other
+//!    name), in the written order or swapped; and the **dates of birth** must not be plainly different.
+//!    `score = (0.5 x family + 0.5 x given) x order x date`, where
+//!    * family: exact after folding 1.0; one part of a double-barrelled name 0.95; one letter apart
+//!      (optimal string alignment distance 1, names of 4+ letters, or a letter dropped from a
+//!      4-letter name; a leading Mc may be read as Mac) 0.85, or 0.8 against one part; same Double
+//!      Metaphone code and Jaro-Winkler >= 0.85 0.8; Jaro-Winkler >= 0.93 on 7+ letters 0.75;
+//!    * given (first given name against the first, or a middle name at 0.9 of the value): exact 1.0;
+//!      nickname or short form 0.95; one letter apart (3+ letters) 0.85; sounds alike (same Double
+//!      Metaphone, Jaro-Winkler >= 0.8) 0.8; an initial that fits 0.7; middle names that contradict
+//!      -0.15 (and then only with the exact date, at most `POSSIBLE`), a middle name the record
+//!      lacks -0.03, a recorded middle name not given 0; given names run together (Maryjane /
+//!      Mary Jane) 0.95;
+//!      no given name on one side 0.5;
+//!    * order: written 1.0, given and family swapped 0.93;
+//!    * date (see [`super::dob`]): exact 1.0; transposed or one digit 0.85; two digits swapped or a
+//!      year apart 0.8; missing or year-only 0.75; different: no match.
+//! 4. `STRONG` when `score >= strong_threshold` (default 0.95) **and** both dates are complete and
+//!    equal, no national identifier of the same scheme contradicts, and both sides give a given
+//!    name. So exact names, accents, spacing, Mc/Mac, a dropped middle name, a part of a
+//!    double-barrelled name, a nickname, or a previous name, all with the exact date, are `STRONG`;
+//!    a typo, swapped names, an initial or an inexact date are at most `POSSIBLE`.
+//!    `POSSIBLE` when `score >= possible_threshold` (default 0.6). Below that, no match.
+//! 5. The candidate must share an index key with the check ([`super::keys`]), so the index can
+//!    never hide a match this function would make.
+
+use strsim::jaro_winkler;
+
+use super::dob::{self, DobRelation};
+use super::keys::shares_key;
+use super::nicknames::are_forms;
+use super::normalise::display;
+use super::{Comparison, PName, Prepared, Strength, Tok};
+
+/// Thresholds on the score (see the module documentation for how it is built).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MatchConfig {
+    /// Score at or above which a match with an exact, complete date of birth is `STRONG`.
+    pub strong_threshold: f64,
+    /// Score at or above which a candidate is a `POSSIBLE` match.
+    pub possible_threshold: f64,
+}
+
+impl Default for MatchConfig {
+    /// `strong_threshold` 0.95: exact or nickname/part-of-name agreement on both name parts with the
+    /// exact date. `possible_threshold` 0.6: admits two independent slips (a typo and an inexact
+    /// date, or swapped names and a missing date) but not a bare initial with a missing date.
+    fn default() -> Self {
+        Self {
+            strong_threshold: 0.95,
+            possible_threshold: 0.6,
+        }
+    }
+}
+
+/// Weight of a name read with given and family names swapped (keeps an otherwise exact match
+/// below the default strong threshold: swapped names are referred, not decided).
+const SWAPPED: f64 = 0.93;
+
+/// How two given-name tokens agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum TokLevel {
+    Initial,
+    Sound,
+    Typo,
+    Form,
+    Exact,
+}
+
+impl TokLevel {
+    fn value(self) -> f64 {
+        match self {
+            Self::Exact => 1.0,
+            Self::Form => 0.95,
+            Self::Typo => 0.85,
+            Self::Sound => 0.8,
+            Self::Initial => 0.7,
+        }
+    }
+}
+
+/// True when `a` and `b` are at most one edit apart (substitution, insertion, deletion or
+/// transposition of adjacent characters; optimal string alignment distance <= 1). ASCII input.
+pub fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let i = short
+        .iter()
+        .zip(long.iter())
+        .take_while(|(x, y)| x == y)
+        .count();
+    if i == short.len() {
+        return true;
+    }
+    if short.len() == long.len() {
+        let rest_equal = short.get(i + 1..) == long.get(i + 1..);
+        let swapped = short.get(i) == long.get(i + 1)
+            && short.get(i + 1) == long.get(i)
+            && short.get(i + 2..) == long.get(i + 2..);
+        rest_equal || swapped
+    } else {
+        short.get(i..) == long.get(i + 1..)
+    }
+}
+
+/// [`within_one_edit`], also trying a leading `mc` written out as `mac` on either side (a slip in
+/// `MacDonald` is one letter from `MacDonald`, though both fold to `mcdonald`).
+fn within_one_edit_mc(a: &str, b: &str) -> bool {
+    if within_one_edit(a, b) {
+        return true;
+    }
+    let long = |s: &str| s.strip_prefix("mc").map(|r| format!("mac{r}"));
+    match (long(a), long(b)) {
+        (Some(la), Some(lb)) => within_one_edit(&la, b) || within_one_edit(a, &lb),
+        (Some(la), None) => within_one_edit(&la, b),
+        (None, Some(lb)) => within_one_edit(a, &lb),
+        (None, None) => false,
+    }
+}
+
+fn token_level(a: &Tok, b: &Tok) -> Option<TokLevel> {
+    let (x, y) = (a.text(), b.text());
+    if x == y {
+        return Some(TokLevel::Exact);
+    }
+    if x.len() == 1 || y.len() == 1 {
+        return (x.chars().next() == y.chars().next()).then_some(TokLevel::Initial);
+    }
+    if are_forms(x, y) {
+        return Some(TokLevel::Form);
+    }
+    if x.len().min(y.len()) >= 3 && within_one_edit(x, y) {
+        return Some(TokLevel::Typo);
+    }
+    if !a.code().is_empty()
+        && !a.code().starts_with('_')
+        && a.code() == b.code()
+        && jaro_winkler(x, y) >= 0.8
+    {
+        return Some(TokLevel::Sound);
+    }
+    None
+}
+
+fn describe_given(level: TokLevel, q: &str, c: &str, middle: bool) -> String {
+    let (q, c) = (display(q), display(c));
+    let what = if middle {
+        "a middle name"
+    } else {
+        "given name"
+    };
+    match level {
+        TokLevel::Exact if middle => format!("given name \"{q}\" matches a middle name"),
+        TokLevel::Exact => "given name exact".to_string(),
+        TokLevel::Form => format!("{what} \"{q}\" is a form of \"{c}\""),
+        TokLevel::Typo => format!("{what} one letter apart ({q}/{c})"),
+        TokLevel::Sound => format!("{what} sounds alike ({q}/{c})"),
+        TokLevel::Initial => format!("{what}: initial \"{q}\" fits \"{c}\""),
+    }
+}
+
+/// Agreement of the given names: score, reasons, and whether middle names contradict.
+fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<(f64, Vec<String>, bool)> {
+    if q.is_empty() || c.is_empty() {
+        let why = if q.is_empty() {
+            "given name not given"
+        } else {
+            "no given name on record"
+        };
+        return Some((0.5, vec![why.to_string()], false));
+    }
+    // The primary pairing: first against first, or either first against a middle name.
+    let mut best: Option<(f64, usize, usize, TokLevel)> = None;
+    for (i, qt) in q.iter().enumerate() {
+        for (j, ct) in c.iter().enumerate() {
+            if i != 0 && j != 0 {
+                continue;
+            }
+            if let Some(level) = token_level(qt, ct) {
+                let v = level.value() * if i == 0 && j == 0 { 1.0 } else { 0.9 };
+                if best.is_none_or(|(b, ..)| v > b) {
+                    best = Some((v, i, j, level));
+                }
+            }
+        }
+    }
+    let Some((mut score, bi, bj, level)) = best else {
+        // Given names run together on one side ("Maryjane" / "Mary Jane").
+        let (qa, ca): (String, String) = (
+            q.iter().map(Tok::text).collect(),
+            c.iter().map(Tok::text).collect(),
+        );
+        return (qa == ca && (q.len() > 1 || c.len() > 1)).then(|| {
+            (
+                0.95,
+                vec![format!(
+                    "given names written together ({}/{})",
+                    display(&qa),
+                    display(&ca)
+                )],
+                false,
+            )
+        });
+    };
+    let mut conflict = false;
+    let mut reasons = Vec::new();
+    let (qt, ct) = (q.get(bi)?, c.get(bj)?);
+    reasons.push(describe_given(level, qt.text(), ct.text(), bi != bj));
+    // The other given names.
+    let mut c_left: Vec<&Tok> = c
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != bj)
+        .map(|(_, t)| t)
+        .collect();
+    let mut q_unmatched: Vec<&Tok> = Vec::new();
+    for (i, qt) in q.iter().enumerate() {
+        if i == bi {
+            continue;
+        }
+        match c_left.iter().position(|ct| token_level(qt, ct).is_some()) {
+            Some(pos) => {
+                c_left.remove(pos);
+            }
+            None => q_unmatched.push(qt),
+        }
+    }
+    let list = |v: &[&Tok]| {
+        v.iter()
+            .map(|t| format!("\"{}\"", display(t.text())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (q_unmatched.is_empty(), c_left.is_empty()) {
+        (false, false) => {
+            score -= 0.15;
+            conflict = true;
+            reasons.push(format!(
+                "middle names differ ({} given, {} on record)",
+                list(&q_unmatched),
+                list(&c_left)
+            ));
+        }
+        (true, false) => reasons.push(format!("middle name {} not given", list(&c_left))),
+        (false, true) => {
+            score -= 0.03;
+            reasons.push(format!("middle name {} not on record", list(&q_unmatched)));
+        }
+        (true, true) => {}
+    }
+    Some((score, reasons, conflict))
+}
+
+/// Agreement of the family names (forms: joined first, then parts): score and reason.
+/// `shown_q` and `shown_c` are the whole family names as written, for reasons.
+fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Option<(f64, String)> {
+    let (qj, cj) = (q.first()?, c.first()?);
+    let whole = |t: &Tok, shown: &str| {
+        if shown.is_empty() {
+            display(t.text())
+        } else {
+            shown.to_string()
+        }
+    };
+    if qj.text() == cj.text() {
+        return Some((1.0, "family name exact".to_string()));
+    }
+    for (i, qf) in q.iter().enumerate() {
+        for (j, cf) in c.iter().enumerate() {
+            if qf.text() == cf.text() {
+                let (part, of) = if i > 0 && j == 0 {
+                    (qf, whole(cj, shown_c))
+                } else if j > 0 && i == 0 {
+                    (cf, whole(qj, shown_q))
+                } else {
+                    (
+                        qf,
+                        format!("{} and {}", whole(qj, shown_q), whole(cj, shown_c)),
+                    )
+                };
+                return Some((
+                    0.95,
+                    format!(
+                        "family name \"{}\" is part of \"{of}\"",
+                        display(part.text()),
+                    ),
+                ));
+            }
+        }
+    }
+    // One letter apart needs 4+ letters on both sides, or a letter dropped from a 4+ letter name
+    // (Saw/Shaw); two 3-letter names one letter apart (Lee/Lea) are different names.
+    let long_enough = |a: &Tok, b: &Tok| {
+        let (x, y) = (a.text().len(), b.text().len());
+        x.min(y) >= 4 || (x.min(y) == 3 && x.max(y) == 4)
+    };
+    if long_enough(qj, cj) && within_one_edit_mc(qj.text(), cj.text()) {
+        return Some((
+            0.85,
+            format!(
+                "family name one letter apart ({}/{})",
+                whole(qj, shown_q),
+                whole(cj, shown_c)
+            ),
+        ));
+    }
+    for qf in q {
+        for cf in c {
+            if long_enough(qf, cf) && within_one_edit_mc(qf.text(), cf.text()) {
+                return Some((
+                    0.8,
+                    format!(
+                        "family name one letter apart from a part ({}/{})",
+                        display(qf.text()),
+                        display(cf.text())
+                    ),
+                ));
+            }
+        }
+    }
+    for qf in q {
+        for cf in c {
+            if !qf.code().is_empty()
+                && !qf.code().starts_with('_')
+                && qf.code() == cf.code()
+                && jaro_winkler(qf.text(), cf.text()) >= 0.85
+            {
+                return Some((
+                    0.8,
+                    format!(
+                        "family name sounds alike ({}/{})",
+                        display(qf.text()),
+                        display(cf.text())
+                    ),
+                ));
+            }
+        }
+    }
+    if qj.text().len().min(cj.text().len()) >= 7 && jaro_winkler(qj.text(), cj.text()) >= 0.93 {
+        return Some((
+            0.75,
+            format!(
+                "family name spelt similarly ({}/{})",
+                display(qj.text()),
+                display(cj.text())
+            ),
+        ));
+    }
+    None
+}
+
+/// The best agreement found between the names of the two sides.
+#[derive(Debug)]
+struct NameMatch {
+    score: f64,
+    reasons: Vec<String>,
+    candidate_name: usize,
+    /// No given name on one side: caps the match at `POSSIBLE`.
+    given_missing: bool,
+    /// Middle names contradict: caps at `POSSIBLE`, and needs the exact date.
+    middle_conflict: bool,
+}
+
+/// The name read the other way round: the family forms as given names, the given names as family.
+fn swapped(n: &PName) -> (Vec<Tok>, Vec<Tok>) {
+    let given: Vec<Tok> = if n.family.len() > 1 {
+        n.family.iter().skip(1).cloned().collect()
+    } else {
+        n.family.clone()
+    };
+    let mut family: Vec<Tok> = Vec::new();
+    if n.given.len() > 1 {
+        let joined: String = n.given.iter().map(Tok::text).collect();
+        family.push(Tok::new(joined));
+    }
+    family.extend(n.given.iter().cloned());
+    (given, family)
+}
+
+fn name_pair(qn: &PName, cn: &PName, qi: usize, cj: usize, swap: bool) -> Option<NameMatch> {
+    let (fam, giv, order) = if swap {
+        let (g, f) = swapped(qn);
+        (
+            family_agreement(&f, &cn.family, &qn.shown_given, &cn.shown_family)?,
+            given_agreement(&g, &cn.given)?,
+            SWAPPED,
+        )
+    } else {
+        (
+            family_agreement(&qn.family, &cn.family, &qn.shown_family, &cn.shown_family)?,
+            given_agreement(&qn.given, &cn.given)?,
+            1.0,
+        )
+    };
+    let given_missing = qn.given.is_empty() || cn.given.is_empty();
+    let middle_conflict = giv.2;
+    let score = (0.5 * fam.0 + 0.5 * giv.0) * order;
+    let mut reasons = vec![fam.1];
+    reasons.extend(giv.1);
+    if swap {
+        reasons.push("given and family names swapped".to_string());
+    }
+    if qi > 0 {
+        reasons.push(format!("declared previous name \"{}\" matches", qn.shown()));
+    }
+    if cj > 0 {
+        reasons.push(format!("matched previous name \"{}\"", cn.shown()));
+    }
+    Some(NameMatch {
+        score,
+        reasons,
+        candidate_name: cj,
+        given_missing,
+        middle_conflict,
+    })
+}
+
+fn best_name(q: &Prepared, c: &Prepared) -> Option<NameMatch> {
+    let mut best: Option<NameMatch> = None;
+    for (qi, qn) in q.names.iter().enumerate() {
+        for (cj, cn) in c.names.iter().enumerate() {
+            let straight = name_pair(qn, cn, qi, cj, false);
+            let found = match straight {
+                Some(m) if m.score >= SWAPPED => Some(m),
+                other => {
+                    let turned = name_pair(qn, cn, qi, cj, true);
+                    match (other, turned) {
+                        (Some(a), Some(b)) => Some(if b.score > a.score { b } else { a }),
+                        (a, b) => a.or(b),
+                    }
+                }
+            };
+            if let Some(m) = found {
+                // Prefer higher scores; on a tie, the earlier (main) names.
+                if best.as_ref().is_none_or(|b| m.score > b.score) {
+                    best = Some(m);
+                }
+            }
+        }
+    }
+    best
+}
+
+/// Whether the names broadly agree (a family name or a given name, at any level, either order).
+fn names_broadly_agree(q: &Prepared, c: &Prepared) -> bool {
+    q.names.iter().any(|qn| {
+        c.names.iter().any(|cn| {
+            let (sg, sf) = swapped(qn);
+            family_agreement(&qn.family, &cn.family, "", "").is_some()
+                || family_agreement(&sf, &cn.family, "", "").is_some()
+                || (!qn.given.is_empty()
+                    && !cn.given.is_empty()
+                    && given_agreement(&qn.given, &cn.given).is_some())
+                || (!sg.is_empty()
+                    && !cn.given.is_empty()
+                    && given_agreement(&sg, &cn.given).is_some())
+        })
+    })
+}
+
+/// Identifier evidence: (national match, issuer-bound match, contradicting national schemes).
+fn identifier_evidence(
+    q: &Prepared,
+    c: &Prepared,
+) -> (Option<String>, Option<String>, Vec<String>) {
+    let mut national = None;
+    let mut local = None;
+    let mut conflicts = Vec::new();
+    for qi in &q.ids {
+        let same_scheme: Vec<_> = c.ids.iter().filter(|ci| ci.scheme == qi.scheme).collect();
+        let equal = same_scheme
+            .iter()
+            .any(|ci| ci.issuer == qi.issuer && ci.value == qi.value);
+        let label = qi.scheme.label();
+        if equal {
+            if qi.scheme.is_national() {
+                national.get_or_insert_with(|| format!("{label} matches"));
+            } else {
+                local.get_or_insert_with(|| format!("{label} matches (same issuer)"));
+            }
+        } else if qi.scheme.is_national() && !same_scheme.is_empty() {
+            conflicts.push(format!("{label} differs"));
+        }
+    }
+    // A scheme that matched on another value is no contradiction.
+    if let Some(n) = &national {
+        conflicts.retain(|c| !n.starts_with(c.trim_end_matches(" differs")));
+    }
+    (national, local, conflicts)
+}
+
+/// Compares a check with one listed person. `None` when the candidate is not a match at all.
+pub fn compare(query: &Prepared, candidate: &Prepared, config: &MatchConfig) -> Option<Comparison> {
+    let rel = dob::relate(query.dob, candidate.dob);
+    let (national, local, conflicts) = identifier_evidence(query, candidate);
+    let name = best_name(query, candidate);
+
+    if national.is_some() || local.is_some() {
+        let mut reasons: Vec<String> = national.iter().chain(local.iter()).cloned().collect();
+        let agree = name.is_some() || names_broadly_agree(query, candidate);
+        let (strength, score) = if national.is_some() {
+            (Strength::Strong, 1.0)
+        } else if agree {
+            (Strength::Strong, 0.97)
+        } else {
+            (Strength::Possible, 0.7)
+        };
+        let matched_name = name.as_ref().map_or(0, |n| n.candidate_name);
+        match name {
+            Some(n) => reasons.extend(n.reasons),
+            None if agree => reasons.push("names partly agree".to_string()),
+            None => reasons.push("names do not agree".to_string()),
+        }
+        reasons.push(dob::describe(rel, query.dob, candidate.dob));
+        reasons.extend(conflicts);
+        return Some(Comparison {
+            strength,
+            score,
+            reasons,
+            matched_name,
+        });
+    }
+
+    let name = name?;
+    if rel == DobRelation::Different || (name.middle_conflict && rel != DobRelation::Exact) {
+        return None;
+    }
+    let score = (name.score * rel.factor()).clamp(0.0, 1.0);
+    if score < config.possible_threshold {
+        return None;
+    }
+    let may_be_strong =
+        rel.allows_strong() && conflicts.is_empty() && !name.given_missing && !name.middle_conflict;
+    let strength = if may_be_strong && score >= config.strong_threshold {
+        Strength::Strong
+    } else {
+        Strength::Possible
+    };
+    if !shares_key(query, candidate) {
+        return None;
+    }
+    let mut reasons = name.reasons;
+    reasons.push(dob::describe(rel, query.dob, candidate.dob));
+    reasons.extend(conflicts);
+    Some(Comparison {
+        strength,
+        score,
+        reasons,
+        matched_name: name.candidate_name,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{
+        Identifier, IdentifierScheme, Identity, PersonName, index_keys, query_keys,
+    };
+    use super::*;
+    use crate::domain::identity::Date;
+    use proptest::prelude::*;
+
+    fn person(
+        names: &[(&str, &str)],
+        dob: Option<Date>,
+        ids: &[(IdentifierScheme, &str, &str)],
+    ) -> Prepared {
+        Prepared::new(&Identity {
+            names: names.iter().map(|(g, f)| PersonName::new(*g, *f)).collect(),
+            date_of_birth: dob,
+            identifiers: ids
+                .iter()
+                .map(|(s, v, i)| Identifier {
+                    scheme: *s,
+                    value: (*v).to_string(),
+                    issuer: (*i).to_string(),
+                })
+                .collect(),
+        })
+    }
+
+    fn d(y: i32, m: u8, day: u8) -> Option<Date> {
+        Some(Date::new(y, m, day))
+    }
+
+    fn cmp(q: &Prepared, c: &Prepared) -> Option<Comparison> {
+        let r = compare(q, c, &MatchConfig::default());
+        if r.is_some() {
+            let ik = index_keys(c);
+            assert!(
+                query_keys(q).iter().any(|k| ik.contains(k)),
+                "recall contract"
+            );
+        }
+        r
+    }
+
+    fn listed() -> Prepared {
+        person(&[("Robert Keith", "Smith")], d(1985, 3, 12), &[])
+    }
+
+    #[test]
+    fn one_edit() {
+        assert!(within_one_edit("smith", "smyth"));
+        assert!(within_one_edit("smith", "smth"));
+        assert!(within_one_edit("smith", "smiith"));
+        assert!(within_one_edit("smith", "msith"));
+        assert!(within_one_edit("", "a"));
+        assert!(!within_one_edit("smith", "jones"));
+        assert!(!within_one_edit("smith", "smithers"));
+        assert!(!within_one_edit("abcd", "badc"));
+        assert!(within_one_edit_mc("mabdonald", "mcdonald"));
+    }
+
+    #[test]
+    fn exact_name_and_date_is_strong() {
+        let m = cmp(
+            &person(&[("Robert Keith", "Smith")], d(1985, 3, 12), &[]),
+            &listed(),
+        )
+        .unwrap();
+        assert_eq!(m.strength, Strength::Strong);
+        assert_eq!(m.score, 1.0);
+        assert_eq!(
+            m.reasons,
+            vec![
+                "family name exact",
+                "given name exact",
+                "date of birth exact"
+            ]
+        );
+    }
+
+    #[test]
+    fn nickname_and_dropped_middle_name_is_strong_with_reasons() {
+        let m = cmp(&person(&[("Bob", "SMITH")], d(1985, 3, 12), &[]), &listed()).unwrap();
+        assert_eq!(m.strength, Strength::Strong);
+        assert!(
+            m.reasons
+                .contains(&"given name \"Bob\" is a form of \"Robert\"".to_string())
+        );
+        assert!(
+            m.reasons
+                .contains(&"middle name \"Keith\" not given".to_string())
+        );
+    }
+
+    #[test]
+    fn family_typo_is_possible() {
+        let m = cmp(
+            &person(&[("Robert", "Smyth")], d(1985, 3, 12), &[]),
+            &listed(),
+        )
+        .unwrap();
+        assert_eq!(m.strength, Strength::Possible);
+        assert!(
+            m.reasons
+                .contains(&"family name one letter apart (Smyth/Smith)".to_string())
+        );
+    }
+
+    #[test]
+    fn swapped_names_are_possible() {
+        let m = cmp(
+            &person(&[("Smith", "Robert")], d(1985, 3, 12), &[]),
+            &listed(),
+        )
+        .unwrap();
+        assert_eq!(m.strength, Strength::Possible);
+        assert!(
+            m.reasons
+                .contains(&"given and family names swapped".to_string())
+        );
+    }
+
+    #[test]
+    fn initial_is_possible() {
+        let m = cmp(&person(&[("R.", "Smith")], d(1985, 3, 12), &[]), &listed()).unwrap();
+        assert_eq!(m.strength, Strength::Possible);
+        assert!(
+            m.reasons
+                .contains(&"given name: initial \"R\" fits \"Robert\"".to_string())
+        );
+    }
+
+    #[test]
+    fn date_rules() {
+        let q = |dob| person(&[("Robert", "Smith")], dob, &[]);
+        let transposed = cmp(&q(d(1985, 12, 3)), &listed()).unwrap();
+        assert_eq!(transposed.strength, Strength::Possible);
+        assert!(
+            transposed
+                .reasons
+                .contains(&"date of birth: day and month transposed".to_string())
+        );
+        let digit = cmp(&q(d(1985, 3, 13)), &listed()).unwrap();
+        assert!(
+            digit.reasons.contains(
+                &"date of birth: one digit different (1985-03-13/1985-03-12)".to_string()
+            )
+        );
+        let year = cmp(&q(d(1984, 3, 12)), &listed()).unwrap();
+        assert!(
+            year.reasons
+                .contains(&"date of birth: a year apart".to_string())
+        );
+        let missing = cmp(&q(None), &listed()).unwrap();
+        assert_eq!(missing.strength, Strength::Possible);
+        assert!(
+            missing
+                .reasons
+                .contains(&"date of birth not given".to_string())
+        );
+        let year_only = cmp(&q(d(1985, 0, 0)), &listed()).unwrap();
+        assert_eq!(year_only.strength, Strength::Possible);
+        assert!(cmp(&q(d(1984, 0, 0)), &listed()).is_none());
+        assert!(cmp(&q(d(1962, 7, 30)), &listed()).is_none());
+    }
+
+    #[test]
+    fn contradicting_middle_names_need_the_exact_date() {
+        let q = person(&[("Robert Paul", "Smith")], d(1985, 3, 12), &[]);
+        assert_eq!(cmp(&q, &listed()).unwrap().strength, Strength::Possible);
+        let q2 = person(&[("Robert Paul", "Smith")], d(1985, 3, 13), &[]);
+        assert!(cmp(&q2, &listed()).is_none());
+    }
+
+    #[test]
+    fn other_given_name_same_family_and_date_is_no_match() {
+        assert!(
+            cmp(
+                &person(&[("William", "Smith")], d(1985, 3, 12), &[]),
+                &listed()
+            )
+            .is_none()
+        );
+        assert!(
+            cmp(
+                &person(&[("Robert", "Jones")], d(1985, 3, 12), &[]),
+                &listed()
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn previous_names_on_both_sides() {
+        let c = person(
+            &[("Jane", "Wilson"), ("Jane", "Hopkins")],
+            d(1980, 1, 2),
+            &[],
+        );
+        let m = cmp(&person(&[("Jane", "Hopkins")], d(1980, 1, 2), &[]), &c).unwrap();
+        assert_eq!(m.strength, Strength::Strong);
+        assert_eq!(m.matched_name, 1);
+        assert!(
+            m.reasons
+                .contains(&"matched previous name \"Jane Hopkins\"".to_string())
+        );
+        let q = person(&[("Jane", "Doe"), ("Jane", "Wilson")], d(1980, 1, 2), &[]);
+        let m = cmp(&q, &c).unwrap();
+        assert_eq!(m.strength, Strength::Strong);
+        assert!(
+            m.reasons
+                .contains(&"declared previous name \"Jane Wilson\" matches".to_string())
+        );
+    }
+
+    #[test]
+    fn hyphen_parts_mc_and_o() {
+        let c = person(&[("Aimee", "Forster-Hammond")], d(1987, 5, 31), &[]);
+        for fam in [
+            "Hammond",
+            "Forster Hammond",
+            "ForsterHammond",
+            "forster-hammond",
+        ] {
+            let m = cmp(&person(&[("Aimee", fam)], d(1987, 5, 31), &[]), &c).unwrap();
+            assert_eq!(m.strength, Strength::Strong, "{fam}");
+        }
+        let c = person(&[("Guy", "MacDonald")], d(1992, 8, 12), &[]);
+        assert_eq!(
+            cmp(&person(&[("Guy", "Mc Donald")], d(1992, 8, 12), &[]), &c)
+                .unwrap()
+                .strength,
+            Strength::Strong
+        );
+        let c = person(&[("Sean", "O'Neill")], d(1992, 8, 12), &[]);
+        assert_eq!(
+            cmp(&person(&[("Seán", "O Neill")], d(1992, 8, 12), &[]), &c)
+                .unwrap()
+                .strength,
+            Strength::Strong
+        );
+    }
+
+    #[test]
+    fn national_identifier_decides_whatever_the_name() {
+        use IdentifierScheme::*;
+        let c = person(
+            &[("Robert", "Smith")],
+            d(1985, 3, 12),
+            &[(NationalInsuranceNumber, "AB 12 34 56 C", "")],
+        );
+        let q = person(
+            &[("Jane", "Doe")],
+            None,
+            &[(NationalInsuranceNumber, "ab123456c", "")],
+        );
+        let m = cmp(&q, &c).unwrap();
+        assert_eq!(m.strength, Strength::Strong);
+        assert_eq!(
+            m.reasons.first().map(String::as_str),
+            Some("national insurance number matches")
+        );
+        // A different national insurance number caps an otherwise exact match.
+        let q = person(
+            &[("Robert", "Smith")],
+            d(1985, 3, 12),
+            &[(NationalInsuranceNumber, "ZZ999999Z", "")],
+        );
+        let m = cmp(&q, &c).unwrap();
+        assert_eq!(m.strength, Strength::Possible);
+        assert!(
+            m.reasons
+                .contains(&"national insurance number differs".to_string())
+        );
+    }
+
+    #[test]
+    fn warrant_numbers_need_the_issuer_and_a_name() {
+        use IdentifierScheme::*;
+        let c = person(
+            &[("Robert", "Smith")],
+            d(1985, 3, 12),
+            &[(WarrantNumber, "1234", "Kent Police")],
+        );
+        let other_force = person(
+            &[("Jane", "Doe")],
+            None,
+            &[(WarrantNumber, "1234", "Essex Police")],
+        );
+        assert!(cmp(&other_force, &c).is_none());
+        let same_force_other_name = person(
+            &[("Jane", "Doe")],
+            None,
+            &[(WarrantNumber, "1234", "KENT POLICE")],
+        );
+        assert_eq!(
+            cmp(&same_force_other_name, &c).unwrap().strength,
+            Strength::Possible
+        );
+        let same_force_married = person(
+            &[("Robert", "Jones")],
+            None,
+            &[(WarrantNumber, "1234", "Kent Police")],
+        );
+        assert_eq!(
+            cmp(&same_force_married, &c).unwrap().strength,
+            Strength::Strong
+        );
+    }
+
+    fn name_part() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[A-Z][a-z]{2,9}",
+            Just("Robert".to_string()),
+            Just("Bob".to_string()),
+            Just("Smith".to_string()),
+            Just("O'Neill".to_string()),
+            Just("MacDonald".to_string()),
+            Just("Müller".to_string()),
+            Just("J.".to_string()),
+        ]
+    }
+
+    fn identity() -> impl Strategy<Value = Identity> {
+        (
+            prop::collection::vec(
+                (
+                    name_part(),
+                    prop::option::of(name_part()),
+                    name_part(),
+                    prop::option::of(name_part()),
+                ),
+                1..3,
+            ),
+            prop::option::of((1940i32..2005, 0u8..13, 0u8..29)),
+            prop::option::of("[A-Z]{2}[0-9]{6}[A-D]"),
+        )
+            .prop_map(|(names, dob, ni)| Identity {
+                names: names
+                    .into_iter()
+                    .map(|(g, m, f, f2)| {
+                        let given = match m {
+                            Some(m) => format!("{g} {m}"),
+                            None => g,
+                        };
+                        let family = match f2 {
+                            Some(f2) => format!("{f}-{f2}"),
+                            None => f,
+                        };
+                        PersonName::new(given, family)
+                    })
+                    .collect(),
+                date_of_birth: dob.map(|(y, m, d)| {
+                    if m == 0 {
+                        Date::new(y, 0, 0)
+                    } else {
+                        Date::new(y, m, d.max(1))
+                    }
+                }),
+                identifiers: ni
+                    .into_iter()
+                    .map(|v| Identifier {
+                        scheme: IdentifierScheme::NationalInsuranceNumber,
+                        value: v,
+                        issuer: String::new(),
+                    })
+                    .collect(),
+            })
+    }
+
+    /// A variant of an identity as someone else might type it.
+    fn variant(id: &Identity, how: u8, pos: usize) -> Identity {
+        let mut v = id.clone();
+        let typo = |s: &str| {
+            let mut c: Vec<char> = s.chars().collect();
+            if c.len() > 2 {
+                let i = 1 + pos % (c.len() - 1);
+                match how % 3 {
+                    0 => {
+                        c.remove(i);
+                    }
+                    1 => c.insert(i, 'x'),
+                    _ => {
+                        if let Some(ch) = c.get_mut(i) {
+                            *ch = 'q';
+                        }
+                    }
+                }
+            }
+            c.into_iter().collect::<String>()
+        };
+        if let Some(n) = v.names.first_mut() {
+            match how % 8 {
+                0 => n.family_name = typo(&n.family_name),
+                1 => n.given_names = typo(&n.given_names),
+                2 => std::mem::swap(&mut n.given_names, &mut n.family_name),
+                3 => {
+                    n.given_names = n
+                        .given_names
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_string()
+                }
+                4 => n.given_names = n.given_names.chars().take(1).collect(),
+                5 => {
+                    n.family_name = n
+                        .family_name
+                        .split('-')
+                        .next_back()
+                        .unwrap_or("")
+                        .to_string()
+                }
+                6 => {
+                    n.given_names = typo(&n.given_names);
+                    n.family_name = typo(&n.family_name);
+                }
+                _ => n.given_names = "Bob".into(),
+            }
+        }
+        v.date_of_birth = match (how / 8) % 6 {
+            0 => v.date_of_birth,
+            1 => None,
+            2 => v.date_of_birth.map(|d| Date::new(d.year, d.day, d.month)),
+            3 => v
+                .date_of_birth
+                .map(|d| Date::new(d.year + 1, d.month, d.day)),
+            4 => v
+                .date_of_birth
+                .map(|d| Date::new(d.year, d.month, if d.day > 1 { d.day - 1 } else { d.day })),
+            _ => v
+                .date_of_birth
+                .map(|d| Date::new(d.year - 10, d.month, d.day)),
+        };
+        if how >= 48 {
+            v.identifiers.clear();
+        }
+        v
+    }
+
+    proptest! {
+        #[test]
+        fn everyone_is_found_by_their_own_name(id in identity()) {
+            let p = Prepared::new(&id);
+            let ik = index_keys(&p);
+            prop_assert!(query_keys(&p).iter().any(|k| ik.contains(k)));
+            let m = compare(&p, &p, &MatchConfig::default());
+            prop_assert!(m.is_some());
+            let complete = id.date_of_birth.is_some_and(|d| d.is_complete());
+            if complete || !id.identifiers.is_empty() {
+                prop_assert_eq!(m.map(|m| m.strength), Some(Strength::Strong));
+            }
+        }
+
+        #[test]
+        fn recall_contract_on_variants(id in identity(), how in 0u8..96, pos in 0usize..20) {
+            let c = Prepared::new(&id);
+            let q = Prepared::new(&variant(&id, how, pos));
+            if compare(&q, &c, &MatchConfig::default()).is_some() {
+                let ik = index_keys(&c);
+                prop_assert!(query_keys(&q).iter().any(|k| ik.contains(k)));
+            }
+        }
+
+        #[test]
+        fn recall_contract_on_unrelated_pairs(a in identity(), b in identity()) {
+            let (q, c) = (Prepared::new(&a), Prepared::new(&b));
+            if compare(&q, &c, &MatchConfig::default()).is_some() {
+                let ik = index_keys(&c);
+                prop_assert!(query_keys(&q).iter().any(|k| ik.contains(k)));
+            }
+        }
+
+        #[test]
+        fn compare_never_panics_and_scores_in_range(a in identity(), s in any::<String>(), t in any::<String>()) {
+            let mut b = a.clone();
+            b.names.push(PersonName::new(s, t));
+            let (q, c) = (Prepared::new(&b), Prepared::new(&a));
+            for m in [compare(&q, &c, &MatchConfig::default()), compare(&c, &q, &MatchConfig::default())].into_iter().flatten() {
+                prop_assert!((0.0..=1.0).contains(&m.score));
+                prop_assert!(!m.reasons.is_empty());
+            }
+        }
+    }
+}
