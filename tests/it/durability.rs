@@ -1,0 +1,358 @@
+//! Nothing is lost: graceful restarts, `kill -9` right after an acknowledged write, SIGTERM;
+//! the data dir is locked against a second process; keys made on the command line work at once.
+
+use std::time::Duration;
+
+use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use vetting::auth::Role;
+use vetting::clock::Clock;
+use vetting::pb;
+use vetting::pb::check_service_client::CheckServiceClient;
+use vetting::pb::registry_service_client::RegistryServiceClient;
+use vetting::server::Limits;
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn a_graceful_restart_keeps_subjects_listings_and_the_audit_chain() {
+    let s = TestServer::start().await;
+    let mut reg = s.reg();
+    let (subject, listing) = reg
+        .barred(person("John", "Smith", (1980, 1, 15)), "Kent Police", false)
+        .await;
+    let inv = reg
+        .open(
+            &subject.subject_id,
+            investigation("Essex Police", (2025, 6, 1)),
+        )
+        .await;
+    let before = reg.get(&subject.subject_id).await;
+    let check_before = s
+        .checks()
+        .check(authed(
+            &s.keys.checker.token,
+            check_req("John", "Smith", Some((1980, 1, 15))),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+
+    let s = s.restart().await;
+    let mut reg = s.reg();
+    let after = reg.get(&subject.subject_id).await;
+    assert_eq!(after, before);
+    assert_eq!(after.listings[0].listing_id, listing.listing_id);
+    assert_eq!(
+        after.investigations[0].investigation_id,
+        inv.investigation_id
+    );
+    assert_eq!(after.status(), pb::Status::Barred);
+
+    // The candidate index came back too.
+    let r = s
+        .checks()
+        .check(authed(
+            &s.keys.checker.token,
+            check_req("John", "Smith", Some((1980, 1, 15))),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.outcome(), pb::Outcome::Barred);
+    assert_eq!(r.data_version, check_before.data_version);
+
+    let v = s
+        .audit()
+        .verify_audit_log(authed(&s.keys.auditor.token, pb::VerifyAuditLogRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(v.intact, "{v:?}");
+    // create, add_listing, open, get, check; get, check after the restart
+    assert_eq!(v.events_checked, 7);
+
+    // Writes go on after the restart, and request ids are remembered across it.
+    let retry = pb::CreateSubjectRequest {
+        subject: Some(person("Ann", "Lee", (1985, 5, 5))),
+        request_id: "across-restart".into(),
+    };
+    let first = reg
+        .client
+        .create_subject(authed(&reg.token, retry.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    let s = s.restart().await;
+    let mut reg = s.reg();
+    let again = reg
+        .client
+        .create_subject(authed(&reg.token, retry))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.subject_id, first.subject_id);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn health_turns_not_serving_when_shutdown_begins() {
+    let limits = Limits {
+        shutdown_grace: Duration::from_millis(500),
+        ..Limits::default()
+    };
+    let mut s =
+        TestServer::start_with(tempfile::tempdir().unwrap(), Clock::fixed(NOW_MS), limits).await;
+    let mut health = HealthClient::new(s.channel.clone());
+    let mut watch = health
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = watch.message().await.unwrap().unwrap();
+    assert_eq!(first.status(), ServingStatus::Serving);
+    s.begin_shutdown();
+    let next = tokio::time::timeout(Duration::from_secs(10), watch.message())
+        .await
+        .expect("no health change within 10 s of shutdown")
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.status(), ServingStatus::NotServing);
+    // The open watch is cut after the grace period and the server stops cleanly.
+    s.finish_shutdown().await;
+}
+
+/// A data dir under a fresh temp dir, with a registrar, a checker and an auditor key.
+struct ChildSetup {
+    root: tempfile::TempDir,
+    registrar: Key,
+    checker: Key,
+    auditor: Key,
+}
+
+impl ChildSetup {
+    fn new() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        // Keys before the first start: a fresh install is bootstrapped this way.
+        let registrar = key_in(&data, Role::Registrar, REGISTRAR_ORG);
+        let checker = key_in(&data, Role::Checker, CHECKER_ORG);
+        let auditor = key_in(&data, Role::Auditor, AUDITOR_ORG);
+        Self {
+            root,
+            registrar,
+            checker,
+            auditor,
+        }
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.root.path().join("data")
+    }
+
+    fn serve(&self) -> ChildServer {
+        ChildServer::start(&self.data(), self.root.path())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_right_after_an_acknowledged_write_loses_nothing() {
+    let setup = ChildSetup::new();
+    let mut server = setup.serve();
+    let channel = server.channel().await;
+    let mut reg = RegistryServiceClient::new(channel.clone());
+    let tok = &setup.registrar.token;
+    let subject = reg
+        .create_subject(authed(
+            tok,
+            pb::CreateSubjectRequest {
+                subject: Some(person("John", "Smith", (1980, 1, 15))),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let listing = reg
+        .add_listing(authed(
+            tok,
+            pb::AddListingRequest {
+                subject_id: subject.subject_id.clone(),
+                listing: Some(barred_listing("Kent Police", false)),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    // The instant the write is acknowledged: SIGKILL, no chance to flush on the way out.
+    server.child.kill().unwrap();
+    let status = server.child.wait().unwrap();
+    assert!(!status.success(), "killed, not exited: {status}");
+    drop(channel);
+    drop(server);
+
+    let server = setup.serve();
+    let channel = server.channel().await;
+    let got = RegistryServiceClient::new(channel.clone())
+        .get_subject(authed(
+            tok,
+            pb::GetSubjectRequest {
+                subject_id: subject.subject_id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.name, Some(name("John", "Smith")));
+    assert_eq!(got.status(), pb::Status::Barred);
+    assert_eq!(got.listings.len(), 1);
+    assert_eq!(got.listings[0].listing_id, listing.listing_id);
+    assert_eq!(got.listings[0].state(), pb::ListingState::Active);
+
+    let r = CheckServiceClient::new(channel.clone())
+        .check(authed(
+            &setup.checker.token,
+            check_req("John", "Smith", Some((1980, 1, 15))),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.outcome(), pb::Outcome::Barred);
+
+    let v = pb::audit_service_client::AuditServiceClient::new(channel)
+        .verify_audit_log(authed(&setup.auditor.token, pb::VerifyAuditLogRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(v.intact, "{v:?}");
+    assert_eq!(v.events_checked, 4, "create, add_listing, get, check");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_drains_flushes_and_exits_zero() {
+    let setup = ChildSetup::new();
+    let mut server = setup.serve();
+    let channel = server.channel().await;
+    let subject = RegistryServiceClient::new(channel.clone())
+        .create_subject(authed(
+            &setup.registrar.token,
+            pb::CreateSubjectRequest {
+                subject: Some(person("Ann", "Lee", (1985, 5, 5))),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    drop(channel);
+    let pid = server.child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = server.wait_exit(Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0), "log:\n{}", server.log_text());
+    drop(server);
+
+    let server = setup.serve();
+    let got = RegistryServiceClient::new(server.channel().await)
+        .get_subject(authed(
+            &setup.registrar.token,
+            pb::GetSubjectRequest {
+                subject_id: subject.subject_id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.name, Some(name("Ann", "Lee")));
+}
+
+#[tokio::test]
+async fn a_second_process_on_a_served_data_dir_fails_with_one_clear_line() {
+    let s = TestServer::start().await;
+    let out = vetting_cmd(&["reindex", "--data-dir", s.data_dir().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "reindex ran beside a live server");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line, got:\n{stderr}");
+    assert!(lines[0].contains("in use by another process"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    // The server is unharmed.
+    s.registry()
+        .list_subjects(authed(
+            &s.keys.registrar.token,
+            pb::ListSubjectsRequest::default(),
+        ))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn keys_create_prints_only_a_token_that_a_running_server_accepts() {
+    let s = TestServer::start().await;
+    let out = vetting_cmd(&[
+        "keys",
+        "create",
+        "--data-dir",
+        s.data_dir().to_str().unwrap(),
+        "--role",
+        "checker",
+        "--organisation",
+        "Essex Police",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "only the token: {stdout:?}");
+    let token = stdout.trim();
+    assert!(token.starts_with("vt_"), "{token:?}");
+    assert!(!token.contains(' '), "{token:?}");
+
+    let r = s
+        .checks()
+        .check(authed(token, check_req("John", "Smith", None)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.outcome(), pb::Outcome::Clear);
+    // The audit trail names the new key's organisation.
+    let events = s
+        .audit()
+        .list_audit_events(authed(
+            &s.keys.auditor.token,
+            pb::ListAuditEventsRequest {
+                organisation: "Essex Police".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].action, "check");
+    assert_eq!(events[0].role, "checker");
+
+    // The same token is refused for what a checker may not do.
+    assert_status(
+        s.registry()
+            .list_subjects(authed(token, pb::ListSubjectsRequest::default()))
+            .await,
+        Code::PermissionDenied,
+        &["checker"],
+    );
+}

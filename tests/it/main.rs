@@ -1,0 +1,20 @@
+//! The integration suite: one binary, the real server on `127.0.0.1:0` (or the real binary as a
+//! child process), a temp dir per test.
+
+// A failing test panics: that is how it reports. (`allow-unwrap-in-tests` covers `#[test]`
+// functions only, not the helpers around them.)
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod harness;
+
+mod audit;
+mod auth;
+mod checks;
+mod durability;
+mod grpcurl;
+mod registry;
