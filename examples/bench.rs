@@ -1,0 +1,319 @@
+//! Load generator: builds a synthetic registry of listed people (British name frequencies, other
+//! names, identifiers), then measures checks against it in-process, as the server runs them.
+//!
+//! ```sh
+//! cargo run --release --example bench -- --people 1000000
+//! ```
+//!
+//! Reports load time, store size on disk, resident memory, and the median and p99 server time of
+//! `Check` for hits (a listed person, exactly), near misses (a listed person's name with a plainly
+//! different date of birth) and strangers (fresh identities), with and without the flush that
+//! makes each check's audit event durable before it is answered.
+
+// A measuring tool, not library code: failing loudly on a broken setup is what it should do.
+#![allow(clippy::expect_used, clippy::indexing_slicing)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use vetting::auth::{Principal, Role};
+use vetting::check::CheckInput;
+use vetting::clock::Clock;
+use vetting::domain::model::{Outcome, Purpose};
+use vetting::pb;
+use vetting::service::Vetting;
+use vetting::store::{Store, StoreOptions};
+use vetting::synth::{Generator, SyntheticList, SyntheticPerson};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Listed people to load.
+    #[arg(long, default_value_t = 1_000_000)]
+    people: usize,
+    /// Checks of each kind (hits, near misses, strangers).
+    #[arg(long, default_value_t = 2_000)]
+    checks: usize,
+    /// Where to build the store (default: a temporary directory, removed at the end).
+    #[arg(long)]
+    dir: Option<std::path::PathBuf>,
+    /// sled page cache, in MiB.
+    #[arg(long, default_value_t = 1024)]
+    cache_mb: u64,
+    /// Random seed.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+}
+
+fn subject_pb(p: &SyntheticPerson) -> pb::Subject {
+    let name = |n: &vetting::domain::identity::PersonName| pb::PersonName {
+        given_names: n.given_names.clone(),
+        family_name: n.family_name.clone(),
+    };
+    let date = |d: vetting::domain::identity::Date| pb::Date {
+        year: d.year,
+        month: i32::from(d.month),
+        day: i32::from(d.day),
+    };
+    let scheme = |s: vetting::domain::identity::IdentifierScheme| {
+        use vetting::domain::identity::IdentifierScheme as S;
+        match s {
+            S::NationalInsuranceNumber => pb::IdentifierScheme::NationalInsuranceNumber,
+            S::PncId => pb::IdentifierScheme::PncId,
+            S::WarrantNumber => pb::IdentifierScheme::WarrantNumber,
+            S::StaffNumber => pb::IdentifierScheme::StaffNumber,
+            S::PassportNumber => pb::IdentifierScheme::PassportNumber,
+            S::DrivingLicenceNumber => pb::IdentifierScheme::DrivingLicenceNumber,
+        }
+    };
+    let mut s = pb::Subject {
+        name: Some(name(&p.name)),
+        other_names: p.other_names.iter().map(name).collect(),
+        date_of_birth: Some(date(p.date_of_birth)),
+        identifiers: p
+            .identifiers
+            .iter()
+            .map(|i| pb::Identifier {
+                scheme: scheme(i.scheme).into(),
+                value: i.value.clone(),
+                issuer: i.issuer.clone(),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    match p.list {
+        SyntheticList::Barred | SyntheticList::Advisory => s.listings.push(pb::Listing {
+            list: if p.list == SyntheticList::Barred {
+                pb::ListKind::BarredList
+            } else {
+                pb::ListKind::AdvisoryList
+            }
+            .into(),
+            organisation: p.organisation.clone(),
+            role: pb::Role::PoliceOfficer.into(),
+            rank: p.rank.clone(),
+            decision_date: Some(date(p.decision_date)),
+            standards_breached: p.standards_breached.clone(),
+            reason: p.reason.clone(),
+            published: p.published,
+            ..Default::default()
+        }),
+        SyntheticList::Investigation => s.investigations.push(pb::Investigation {
+            organisation: p.organisation.clone(),
+            reference: p.reference.clone(),
+            allegation_summary: p.reason.clone(),
+            opened_on: Some(date(p.decision_date)),
+            ..Default::default()
+        }),
+        SyntheticList::Clear => {}
+    }
+    s
+}
+
+fn dir_size(p: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(entries) = std::fs::read_dir(p) {
+        for e in entries.flatten() {
+            match e.metadata() {
+                Ok(m) if m.is_dir() => total += dir_size(&e.path()),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+fn rss_mib(field: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+struct Run {
+    name: &'static str,
+    find: Vec<Duration>,
+    check: Vec<Duration>,
+    check_flush: Vec<Duration>,
+    candidates: Vec<usize>,
+    flagged: usize,
+    decided: usize,
+}
+
+fn main() {
+    let args = Args::parse();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_owned());
+    let store = Store::open(
+        &dir.join("store"),
+        StoreOptions {
+            cache_bytes: args.cache_mb * 1024 * 1024,
+            ..StoreOptions::default()
+        },
+    )
+    .expect("open store");
+    let v = Vetting::new(store, Clock::System);
+    let registrar = Principal {
+        key_id: "bench".into(),
+        organisation: "Benchmark".into(),
+        role: Role::Registrar,
+    };
+    let checker = Principal {
+        key_id: "bench".into(),
+        organisation: "Benchmark".into(),
+        role: Role::Checker,
+    };
+
+    // Load.
+    let mut generator = Generator::new(args.seed);
+    let stride = (args.people / args.checks.max(1)).max(1);
+    let mut sample = Vec::with_capacity(args.checks);
+    let started = Instant::now();
+    for i in 0..args.people {
+        let p = generator.listed_person();
+        v.import_subject(&registrar, &subject_pb(&p)).expect("load");
+        if i % stride == 0 && sample.len() < args.checks {
+            sample.push(p);
+        }
+        if (i + 1) % 100_000 == 0 {
+            eprintln!("  loaded {} in {:.1?}", i + 1, started.elapsed());
+        }
+    }
+    v.store.flush_blocking().expect("flush");
+    let load = started.elapsed();
+    let size = dir_size(&dir);
+    println!(
+        "loaded {} listed people in {:.1?} ({:.0} per second); store {:.0} MiB on disk; RSS {:.0} MiB (peak {:.0} MiB)",
+        args.people,
+        load,
+        args.people as f64 / load.as_secs_f64(),
+        size as f64 / 1048576.0,
+        rss_mib("VmRSS:"),
+        rss_mib("VmHWM:")
+    );
+
+    // Queries.
+    let input = |name: vetting::domain::identity::PersonName, dob| CheckInput {
+        name: Some(name),
+        other_names: vec![],
+        date_of_birth: Some(dob),
+        identifiers: vec![],
+        purpose: Some(Purpose::Recruitment),
+        client_ref: String::new(),
+    };
+    let hits: Vec<(CheckInput, Outcome)> = sample
+        .iter()
+        .map(|p| {
+            let own = match p.list {
+                SyntheticList::Barred => Outcome::Barred,
+                _ => Outcome::UnderInvestigation,
+            };
+            (input(p.name.clone(), p.date_of_birth), own)
+        })
+        .collect();
+    let near: Vec<(CheckInput, Outcome)> = sample
+        .iter()
+        .map(|p| {
+            let (n, d) = generator.near_miss(p);
+            (input(n, d), Outcome::Clear)
+        })
+        .collect();
+    let strangers: Vec<(CheckInput, Outcome)> = (0..args.checks)
+        .map(|_| {
+            let (n, d) = generator.stranger();
+            (input(n, d), Outcome::Clear)
+        })
+        .collect();
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let mut runs = Vec::new();
+    for (name, queries) in [
+        ("hits", &hits),
+        ("near misses", &near),
+        ("strangers", &strangers),
+    ] {
+        let mut run = Run {
+            name,
+            find: vec![],
+            check: vec![],
+            check_flush: vec![],
+            candidates: vec![],
+            flagged: 0,
+            decided: 0,
+        };
+        for (q, want) in queries.iter() {
+            let t = Instant::now();
+            let found = v.find(&checker, q).expect("find");
+            run.find.push(t.elapsed());
+            run.candidates.push(found.candidates);
+            let t = Instant::now();
+            let r = v.check(&checker, q).expect("check");
+            run.check.push(t.elapsed());
+            let t = Instant::now();
+            let r2 = v.check(&checker, q).expect("check");
+            rt.block_on(v.store.flush()).expect("flush");
+            run.check_flush.push(t.elapsed());
+            debug_assert_eq!(r.outcome, r2.outcome);
+            run.flagged += usize::from(r.outcome != Outcome::Clear);
+            run.decided += usize::from(r.outcome == *want);
+        }
+        runs.push(run);
+    }
+    println!(
+        "\n{:<12} {:>7} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>9} {:>8}",
+        "checks",
+        "n",
+        "find p50",
+        "find p99",
+        "check p50",
+        "check p99",
+        "+flush p50",
+        "+flush p99",
+        "cand mean",
+        "flagged"
+    );
+    for r in &mut runs {
+        r.find.sort();
+        r.check.sort();
+        r.check_flush.sort();
+        let mean_cand =
+            r.candidates.iter().sum::<usize>() as f64 / r.candidates.len().max(1) as f64;
+        println!(
+            "{:<12} {:>7} {:>10.1?} {:>10.1?} {:>10.1?} {:>10.1?} {:>12.1?} {:>12.1?} {:>9.1} {:>7.1}%",
+            r.name,
+            r.check.len(),
+            percentile(&r.find, 0.5),
+            percentile(&r.find, 0.99),
+            percentile(&r.check, 0.5),
+            percentile(&r.check, 0.99),
+            percentile(&r.check_flush, 0.5),
+            percentile(&r.check_flush, 0.99),
+            mean_cand,
+            100.0 * r.flagged as f64 / r.check.len().max(1) as f64
+        );
+    }
+    if let Some(h) = runs.first() {
+        println!(
+            "\nhits decided as the person's own status: {}/{}",
+            h.decided,
+            h.check.len()
+        );
+    }
+    println!(
+        "find = candidate lookup and scoring; check = find + the audit event's transaction; +flush = what one Check RPC costs the server alone (audit event durable before the answer)"
+    );
+}
