@@ -16,5 +16,6 @@ mod audit;
 mod auth;
 mod checks;
 mod durability;
+mod eval;
 mod grpcurl;
 mod registry;
