@@ -40,6 +40,9 @@ struct Args {
     /// sled page cache, in MiB.
     #[arg(long, default_value_t = 1024)]
     cache_mb: u64,
+    /// Subjects per import transaction (as `vetting import` writes them).
+    #[arg(long, default_value_t = vetting::transfer::IMPORT_BATCH)]
+    batch: usize,
     /// Random seed.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
@@ -181,9 +184,14 @@ fn main() {
     let stride = (args.people / args.checks.max(1)).max(1);
     let mut sample = Vec::with_capacity(args.checks);
     let started = Instant::now();
+    let mut batch = Vec::with_capacity(args.batch.max(1));
     for i in 0..args.people {
         let p = generator.listed_person();
-        v.import_subject(&registrar, &subject_pb(&p)).expect("load");
+        batch.push(subject_pb(&p));
+        if batch.len() >= args.batch.max(1) || i + 1 == args.people {
+            v.import_subjects(&registrar, &batch).expect("load");
+            batch.clear();
+        }
         if i % stride == 0 && sample.len() < args.checks {
             sample.push(p);
         }

@@ -19,3 +19,4 @@ mod durability;
 mod eval;
 mod grpcurl;
 mod registry;
+mod transfer;
