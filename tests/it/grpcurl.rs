@@ -446,3 +446,80 @@ fn newcomer_path_with_grpcurl() {
     assert_eq!(v["intact"], true);
     assert!(server.sigterm().success());
 }
+
+/// The README's first command: `serve --demo` prints keys and grpcurl commands, and those
+/// commands, pasted into a shell as printed, work.
+#[test]
+#[ignore = "needs grpcurl: run `bash scripts/test.sh`"]
+fn demo_banner_commands_work_as_printed() {
+    use std::io::{BufRead, BufReader};
+
+    let grpcurl = grpcurl_path();
+    let port = free_port();
+    let mut child = vetting()
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut banner = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let last = line.contains("VerifyAuditLog");
+        banner.push(line);
+        if last {
+            break;
+        }
+    }
+    let mut server = Server {
+        child,
+        addr: format!("127.0.0.1:{port}"),
+    };
+    for role in ["checker", "registrar", "auditor", "admin", "public"] {
+        assert!(
+            banner
+                .iter()
+                .any(|l| l.trim_start().starts_with(role) && l.contains("vt_")),
+            "no {role} key in the banner: {banner:#?}"
+        );
+    }
+    let commands: Vec<&str> = banner
+        .iter()
+        .skip_while(|l| !l.starts_with("Try"))
+        .skip(1)
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(commands.len() >= 5, "too few commands: {banner:#?}");
+    let path = format!(
+        "{}:{}",
+        grpcurl.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &commands.join("\n")])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "banner commands failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("vetting.v1.CheckService"), "{stdout}");
+    assert!(stdout.contains(r#""outcome": "BARRED""#), "{stdout}");
+    assert!(stdout.contains(r#""intact": true"#), "{stdout}");
+    // The demo store is a temporary directory: SIGTERM exits cleanly and removes it.
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(server.child.wait().unwrap().success());
+}
