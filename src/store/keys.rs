@@ -30,6 +30,31 @@ pub fn index_prefix(blocking_key: &str) -> Vec<u8> {
     k
 }
 
+/// The value of an index entry: the listed person's date of birth (`year` as u16, month, day;
+/// 0 for an unknown month or day), so a check can pass over candidates whose date rules them out
+/// without fetching them. Empty when the date is unknown (or the year is out of range).
+pub fn index_value(dob: Option<crate::domain::identity::Date>) -> Vec<u8> {
+    match dob.and_then(|d| u16::try_from(d.year).ok().map(|y| (y, d))) {
+        Some((y, d)) => {
+            let [a, b] = y.to_be_bytes();
+            vec![a, b, d.month, d.day]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// Reads [`index_value`]; `None` for an empty (or unrecognised) value.
+pub fn index_value_dob(value: &[u8]) -> Option<crate::domain::identity::Date> {
+    match value {
+        [a, b, m, d] => Some(crate::domain::identity::Date::new(
+            i32::from(u16::from_be_bytes([*a, *b])),
+            *m,
+            *d,
+        )),
+        _ => None,
+    }
+}
+
 /// The subject id at the end of an index entry.
 pub fn index_entry_id(entry: &[u8]) -> Option<[u8; ID_LEN]> {
     let start = entry.len().checked_sub(ID_LEN)?;

@@ -330,16 +330,22 @@ impl Store {
             .map_or(Ok(0), |b| decode_u64("meta", &b))
     }
 
-    /// Subject ids under any of `blocking_keys`, each once, at most `limit`.
+    /// Subject ids under any of `blocking_keys`, each once, at most `limit`. `keep(key, dob)` is
+    /// asked of every entry with the blocking key and the listed person's date of birth as the
+    /// index holds it (`None` when unknown); entries it refuses are passed over unfetched.
     pub fn candidates(
         &self,
         blocking_keys: &[String],
         limit: usize,
+        keep: impl Fn(&str, Option<crate::domain::identity::Date>) -> bool,
     ) -> Result<Vec<[u8; ID_LEN]>, StoreError> {
         let mut ids = BTreeSet::new();
         'keys: for k in blocking_keys {
             for entry in self.t.index.scan_prefix(keys::index_prefix(k)) {
-                let (key, _) = entry?;
+                let (key, value) = entry?;
+                if !keep(k, keys::index_value_dob(&value)) {
+                    continue;
+                }
                 let id = keys::index_entry_id(&key).ok_or(StoreError::Corrupt { tree: "index" })?;
                 ids.insert(id);
                 if ids.len() >= limit {
@@ -450,10 +456,11 @@ impl Store {
             if let Some(rec) = match_record_of(&s) {
                 let id = Id::parse(IdKind::Subject, "subject_id", &s.subject_id)
                     .map_err(|_| StoreError::Corrupt { tree: "subjects" })?;
+                let value = keys::index_value(rec.prepared.date_of_birth());
                 for k in matching::index_keys(&rec.prepared) {
                     self.t
                         .index
-                        .insert(keys::index_entry(&k, id.bytes()), &[])?;
+                        .insert(keys::index_entry(&k, id.bytes()), value.as_slice())?;
                 }
                 self.t.match_records.insert(id.bytes(), encode(&rec)?)?;
                 n += 1;
@@ -553,8 +560,14 @@ impl Tx<'_> {
         for k in old_keys.difference(&new_keys) {
             self.index.remove(keys::index_entry(k, bytes))?;
         }
-        for k in new_keys.difference(&old_keys) {
-            self.index.insert(keys::index_entry(k, bytes), &[])?;
+        // Every entry carries the date of birth, so a changed date rewrites them all.
+        let value = keys::index_value(new_rec.as_ref().and_then(|r| r.prepared.date_of_birth()));
+        let old_value = keys::index_value(old.as_ref().and_then(|r| r.prepared.date_of_birth()));
+        for k in &new_keys {
+            if value != old_value || !old_keys.contains(k) {
+                self.index
+                    .insert(keys::index_entry(k, bytes), value.as_slice())?;
+            }
         }
         match &new_rec {
             Some(rec) => {

@@ -412,3 +412,38 @@ async fn the_data_version_moves_with_registry_writes_only() {
     assert!(r.data_version > v1, "{} after {v1}", r.data_version);
     assert_eq!(r.outcome(), pb::Outcome::Barred);
 }
+
+#[tokio::test]
+async fn a_corrected_date_of_birth_is_what_checks_find() {
+    let s = TestServer::start().await;
+    let mut reg = s.reg();
+    let (subject, _) = reg
+        .barred(person("Dana", "Whitlock", (1980, 1, 15)), "Kent Police", false)
+        .await;
+    let mut corrected = reg.get(&subject.subject_id).await;
+    corrected.date_of_birth = date(1975, 6, 20);
+    let revision = corrected.revision;
+    reg.client
+        .update_subject(authed(
+            &s.keys.registrar.token,
+            pb::UpdateSubjectRequest {
+                subject: Some(corrected),
+                expected_revision: revision,
+            },
+        ))
+        .await
+        .unwrap();
+    let checker = &s.keys.checker.token;
+    for (dob, expect) in [
+        ((1975, 6, 20), pb::Outcome::Barred),
+        // One digit away from the corrected date: still referred.
+        ((1975, 6, 21), pb::Outcome::Refer),
+        // Only the year: found under its name-only keys, whose entries carry the new date.
+        ((1975, 0, 0), pb::Outcome::Refer),
+        // The old date is plainly different from the corrected one.
+        ((1980, 1, 15), pb::Outcome::Clear),
+    ] {
+        let r = check(&s, checker, check_req("Dana", "Whitlock", Some(dob))).await;
+        assert_eq!(r.outcome(), expect, "{dob:?}: {:?}", r.matches);
+    }
+}
