@@ -20,6 +20,8 @@ pub mod keys;
 pub mod nicknames;
 pub mod normalise;
 pub mod score;
+#[cfg(test)]
+mod variants;
 
 use serde::{Deserialize, Serialize};
 
@@ -56,20 +58,69 @@ pub struct Comparison {
     pub matched_name: usize,
 }
 
-/// A folded token with its phonetic code.
+/// A folded token with its phonetic code and, when the name as written had a letter with more
+/// than one ASCII spelling (ü, ö, ä, ø, å), the token with that letter spelt as a digraph
+/// (`Müller`: `muller`, alternative `mueller`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct Tok(String, String);
+struct Tok(String, String, Option<String>);
 
 impl Tok {
     fn new(text: String) -> Tok {
         let code = normalise::phonetic(&text);
-        Tok(text, code)
+        Tok(text, code, None)
+    }
+    fn with_alt(text: String, alt: Option<String>) -> Tok {
+        let code = normalise::phonetic(&text);
+        let alt = alt.filter(|a| *a != text);
+        Tok(text, code, alt)
     }
     fn text(&self) -> &str {
         &self.0
     }
     fn code(&self) -> &str {
         &self.1
+    }
+    /// The same token, or the same once one side's ü, ö, ä, ø or å is spelt as a digraph.
+    fn same(&self, other: &Tok) -> bool {
+        self.0 == other.0 || self.transliterated(other)
+    }
+    /// Equal only through digraph spellings (Mueller or Muller for Müller; Odegaard, Oedegard or
+    /// Odegard for Ødegård, each letter either way), not as folded.
+    fn transliterated(&self, other: &Tok) -> bool {
+        let spelt = |t: &Tok, written: &str| {
+            t.2.as_deref()
+                .is_some_and(|alt| between(&t.0, written, alt))
+        };
+        self.0 != other.0
+            && (spelt(self, &other.0)
+                || spelt(other, &self.0)
+                || (self.2.is_some() && self.2 == other.2))
+    }
+}
+
+/// True when `a` is a subsequence of `b`.
+fn subsequence(a: &str, b: &str) -> bool {
+    let mut rest = b.chars();
+    a.chars().all(|x| rest.any(|y| y == x))
+}
+
+/// True when `written` lies between the folded form and its all-digraph alternative: some of the
+/// letters spelt as digraphs, the others folded (the alternative only inserts letters).
+fn between(folded: &str, written: &str, alt: &str) -> bool {
+    (folded.len()..=alt.len()).contains(&written.len())
+        && subsequence(folded, written)
+        && subsequence(written, alt)
+}
+
+/// Tokens with their digraph alternatives, when the alternative folding gives as many tokens.
+fn toks(plain: Vec<String>, alt: Option<Vec<String>>) -> Vec<Tok> {
+    match alt {
+        Some(alt) if alt.len() == plain.len() => plain
+            .into_iter()
+            .zip(alt)
+            .map(|(t, a)| Tok::with_alt(t, Some(a)))
+            .collect(),
+        _ => plain.into_iter().map(Tok::new).collect(),
     }
 }
 
@@ -130,14 +181,14 @@ impl Prepared {
             if names.len() >= MAX_NAMES {
                 break;
             }
-            let given: Vec<Tok> = normalise::given_tokens(&n.given_names)
-                .into_iter()
-                .map(Tok::new)
-                .collect();
-            let family: Vec<Tok> = normalise::family_forms(&n.family_name)
-                .into_iter()
-                .map(Tok::new)
-                .collect();
+            let given = toks(
+                normalise::given_tokens(&n.given_names),
+                normalise::digraphs(&n.given_names).map(|s| normalise::given_tokens(&s)),
+            );
+            let family = toks(
+                normalise::family_forms(&n.family_name),
+                normalise::digraphs(&n.family_name).map(|s| normalise::family_forms(&s)),
+            );
             if given.is_empty() && family.is_empty() {
                 continue;
             }

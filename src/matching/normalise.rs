@@ -18,6 +18,19 @@ const PARTICLES: &[&str] = &[
     "das", "st", "al", "el", "bin", "ibn", "ap", "ab", "y",
 ];
 
+/// Titles typed before a name ("Mr John"); dropped from the front of the given names.
+const TITLES: &[&str] = &[
+    "mr", "mrs", "ms", "miss", "mx", "dr", "rev", "revd", "sir", "dame", "prof",
+];
+
+/// Generational suffixes typed after a name ("Smith Jnr"); dropped from the end of either field.
+const SUFFIXES: &[&str] = &[
+    "jr", "jnr", "junior", "sr", "snr", "senior", "ii", "iii", "iv",
+];
+
+/// Particles that belong to the name they lead and are never dropped from it.
+const GLUED: &[&str] = &["o", "mc", "mac", "st"];
+
 static DOUBLE_METAPHONE: LazyLock<DoubleMetaphone> = LazyLock::new(DoubleMetaphone::default);
 
 /// Folds one name field (given names or family name) to lower-case ASCII words separated by single
@@ -46,6 +59,41 @@ pub fn normalise_name_part(s: &str) -> String {
     out
 }
 
+/// The field with ü, ö, ä, ø and å (either case) spelt as the digraphs ue, oe, ae, oe and aa, as
+/// German and Scandinavian names are written without them (Müller = Mueller); `None` when it has
+/// none of them. [`normalise_name_part`] folds them to u, o, a, o, a, so a name has both spellings.
+pub fn digraphs(s: &str) -> Option<String> {
+    let composed: String = s.nfc().collect();
+    let mut changed = false;
+    let mut out = String::with_capacity(composed.len() + 4);
+    for ch in composed.chars() {
+        let rep = match ch {
+            'ü' | 'Ü' => "ue",
+            'ö' | 'Ö' | 'ø' | 'Ø' => "oe",
+            'ä' | 'Ä' => "ae",
+            'å' | 'Å' => "aa",
+            _ => {
+                out.push(ch);
+                continue;
+            }
+        };
+        changed = true;
+        out.push_str(rep);
+    }
+    changed.then_some(out)
+}
+
+/// Drops titles from the front and suffixes from the end of a list of folded words, keeping at
+/// least one word.
+fn strip_noise(words: &mut Vec<&str>, titles: bool) {
+    while titles && words.len() > 1 && words.first().is_some_and(|w| TITLES.contains(w)) {
+        words.remove(0);
+    }
+    while words.len() > 1 && words.last().is_some_and(|w| SUFFIXES.contains(w)) {
+        words.pop();
+    }
+}
+
 /// `mac` followed by at least three letters becomes `mc` (MacDonald = McDonald); applied to every
 /// token on both sides, so the only effect is to make the two spellings equal.
 pub fn mac_to_mc(token: &str) -> String {
@@ -60,10 +108,13 @@ fn cut(token: &str) -> String {
 }
 
 /// The given-name tokens of a given-names field, folded, in order (at most [`MAX_GIVEN_TOKENS`]).
+/// A title in front ("Mr", "Dr") and a suffix at the end ("Jnr") are dropped.
 pub fn given_tokens(given_names: &str) -> Vec<String> {
-    normalise_name_part(given_names)
-        .split(' ')
-        .filter(|t| !t.is_empty())
+    let folded = normalise_name_part(given_names);
+    let mut words: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
+    strip_noise(&mut words, true);
+    words
+        .into_iter()
         .take(MAX_GIVEN_TOKENS)
         .map(|t| cut(&mac_to_mc(t)))
         .collect()
@@ -72,15 +123,15 @@ pub fn given_tokens(given_names: &str) -> Vec<String> {
 /// The forms a family name is compared and indexed under: first the whole name joined without
 /// spaces, hyphens or apostrophes (`O Neill` = `O'Neill` = `oneill`, `Mac Donald` = `mcdonald`),
 /// then, for a double-barrelled or hyphenated name with at least two real parts, each part alone
-/// (`Forster-Hammond`: `forsterhammond`, `forster`, `hammond`). Particles (`de`, `van`, `o`...) and
-/// parts shorter than three letters are never forms on their own. Empty when the field is empty.
+/// (`Forster-Hammond`: `forsterhammond`, `forster`, `hammond`), or, for a name led by particles
+/// that stand apart, the name without them (`de Souza`: `desouza`, `souza`). Particles (`de`, `van`, `o`...) and
+/// parts shorter than three letters are never forms on their own. A generational suffix at the
+/// end ("Smith Jnr") is dropped. Empty when the field is empty.
 pub fn family_forms(family_name: &str) -> Vec<String> {
     let folded = normalise_name_part(family_name);
-    let parts: Vec<String> = folded
-        .split(' ')
-        .filter(|t| !t.is_empty())
-        .map(mac_to_mc)
-        .collect();
+    let mut words: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
+    strip_noise(&mut words, false);
+    let parts: Vec<String> = words.into_iter().map(mac_to_mc).collect();
     if parts.is_empty() {
         return Vec::new();
     }
@@ -97,6 +148,17 @@ pub fn family_forms(family_name: &str) -> Vec<String> {
             if !forms.contains(&p) {
                 forms.push(p);
             }
+        }
+    } else {
+        // A name led by particles that stand apart (de Souza, van der Merwe, ap Gruffudd): the
+        // name without them. O, Mc and Mac are part of the name (O'Neill, McDonald).
+        let lead = parts
+            .iter()
+            .take_while(|p| PARTICLES.contains(&p.as_str()) && !GLUED.contains(&p.as_str()))
+            .count();
+        let core = cut(&parts.get(lead..).unwrap_or_default().concat());
+        if lead > 0 && core.len() >= 3 && !forms.contains(&core) {
+            forms.push(core);
         }
     }
     forms
@@ -169,9 +231,23 @@ mod tests {
             family_forms("Bonham Carter"),
             vec!["bonhamcarter", "bonham", "carter"]
         );
-        assert_eq!(family_forms("van der Berg"), vec!["vanderberg"]);
+        assert_eq!(family_forms("van der Berg"), vec!["vanderberg", "berg"]);
+        assert_eq!(family_forms("de Souza"), vec!["desouza", "souza"]);
+        assert_eq!(family_forms("St John"), vec!["stjohn"]);
         assert_eq!(family_forms("Ó Briain"), vec!["obriain"]);
         assert!(family_forms(" - ").is_empty());
+    }
+
+    #[test]
+    fn titles_suffixes_and_digraphs() {
+        assert_eq!(given_tokens("Mr. John"), vec!["john"]);
+        assert_eq!(given_tokens("Dr John Keith Jnr"), vec!["john", "keith"]);
+        assert_eq!(given_tokens("Miss"), vec!["miss"]);
+        assert_eq!(family_forms("Smith, Jr."), vec!["smith"]);
+        assert_eq!(family_forms("Jr"), vec!["jr"]);
+        assert_eq!(digraphs("Müller").as_deref(), Some("Mueller"));
+        assert_eq!(digraphs("Ødegård").as_deref(), Some("oedegaard"));
+        assert_eq!(digraphs("Smith"), None);
     }
 
     #[test]

@@ -11,16 +11,24 @@
 //!    (the check's name or a declared previous name, against the listed name or a recorded other
 //!    name), in the written order or swapped; and the **dates of birth** must not be plainly different.
 //!    `score = (0.5 x family + 0.5 x given) x order x date`, where
-//!    * family: exact after folding 1.0; one part of a double-barrelled name 0.95; one letter apart
+//!    * family: exact after folding 1.0 (also when one side spells ü, ö, ä, ø, å as ue, oe, ae,
+//!      oe, aa: Mueller = Müller, "transliterated"); one part of a double-barrelled name, or the
+//!      name without its leading particles (Souza / de Souza) 0.95; one letter apart
 //!      (optimal string alignment distance 1, names of 4+ letters, or a letter dropped from a
 //!      4-letter name; a leading Mc may be read as Mac) 0.85, or 0.8 against one part; same Double
 //!      Metaphone code and Jaro-Winkler >= 0.85 0.8; Jaro-Winkler >= 0.93 on 7+ letters 0.75;
+//!      short names (2 or 3 letters) one letter apart (Lee/Lea) 0.75, only with a given name
+//!      agreeing at 0.9 or better, no contradicting middle name, and the exact date;
 //!    * given (first given name against the first, or a middle name at 0.9 of the value): exact 1.0;
-//!      nickname or short form 0.95; one letter apart (3+ letters) 0.85; sounds alike (same Double
+//!      nickname or short form 0.95; transliterated (Bjoern/Björn) 1.0; one letter apart (3+
+//!      letters, or a letter dropped from a 3-letter name) 0.85; sounds alike (same Double
 //!      Metaphone, Jaro-Winkler >= 0.8) 0.8; an initial that fits 0.7; middle names that contradict
 //!      -0.15 (and then only with the exact date, at most `POSSIBLE`), a middle name the record
-//!      lacks -0.03, a recorded middle name not given 0; given names run together (Maryjane /
-//!      Mary Jane) 0.95;
+//!      lacks -0.03, a recorded middle name not given 0; a first name found only among the other
+//!      side's middle names while the remaining names contradict: no match; given names run
+//!      together (Maryjane / Mary Jane) 0.95; initials written together ("RJ" for Robert James,
+//!      all names accounted for, or a vowel-less word such as "Km") 0.7; each first/middle
+//!      pairing that agrees is scored with the other names and the best kept;
 //!      no given name on one side 0.5;
 //!    * order: written 1.0, given and family swapped 0.93;
 //!    * date (see [`super::dob`]): exact 1.0; transposed or one digit 0.85; two digits swapped or a
@@ -67,6 +75,10 @@ impl Default for MatchConfig {
 /// below the default strong threshold: swapped names are referred, not decided).
 const SWAPPED: f64 = 0.93;
 
+/// Family score of short family names one letter apart (Lee/Lea): with an exact given name it
+/// stays below the strong threshold, and [`compare`] admits it only with the exact date.
+const SHORT_FAMILY_TYPO: f64 = 0.75;
+
 /// How two given-name tokens agree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum TokLevel {
@@ -74,13 +86,14 @@ enum TokLevel {
     Sound,
     Typo,
     Form,
+    Transliterated,
     Exact,
 }
 
 impl TokLevel {
     fn value(self) -> f64 {
         match self {
-            Self::Exact => 1.0,
+            Self::Exact | Self::Transliterated => 1.0,
             Self::Form => 0.95,
             Self::Typo => 0.85,
             Self::Sound => 0.8,
@@ -136,13 +149,18 @@ fn token_level(a: &Tok, b: &Tok) -> Option<TokLevel> {
     if x == y {
         return Some(TokLevel::Exact);
     }
+    if a.transliterated(b) {
+        return Some(TokLevel::Transliterated);
+    }
     if x.len() == 1 || y.len() == 1 {
         return (x.chars().next() == y.chars().next()).then_some(TokLevel::Initial);
     }
     if are_forms(x, y) {
         return Some(TokLevel::Form);
     }
-    if x.len().min(y.len()) >= 3 && within_one_edit(x, y) {
+    // One letter apart: 3+ letters, or a letter dropped from a 3-letter name (Ki/Kim, Ze/Zoe).
+    let (short, long) = (x.len().min(y.len()), x.len().max(y.len()));
+    if (short >= 3 || (short == 2 && long == 3)) && within_one_edit_mc(x, y) {
         return Some(TokLevel::Typo);
     }
     if !a.code().is_empty()
@@ -165,11 +183,40 @@ fn describe_given(level: TokLevel, q: &str, c: &str, middle: bool) -> String {
     match level {
         TokLevel::Exact if middle => format!("given name \"{q}\" matches a middle name"),
         TokLevel::Exact => "given name exact".to_string(),
+        TokLevel::Transliterated => format!("{what} transliterated ({q}/{c})"),
         TokLevel::Form => format!("{what} \"{q}\" is a form of \"{c}\""),
         TokLevel::Typo => format!("{what} one letter apart ({q}/{c})"),
         TokLevel::Sound => format!("{what} sounds alike ({q}/{c})"),
         TokLevel::Initial => format!("{what}: initial \"{q}\" fits \"{c}\""),
     }
+}
+
+/// Initials written together as one word ("RJ", "NH") against the given names they stand for:
+/// a word of two or three letters whose letters are the initials of the other side's given names,
+/// all of them, or as many as there are when the word has no vowel ("Km" for "Kim"), so a word
+/// that may be a name ("Al", "Ian") is read as initials only when every name is accounted for.
+fn initials_together(q: &[Tok], c: &[Tok]) -> Option<String> {
+    let [word] = q else { return None };
+    let w = word.text();
+    if !(2..=3).contains(&w.len()) || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
+    let no_vowel = !w.bytes().any(|b| b"aeiouy".contains(&b));
+    if !(c.len() == w.len() || (no_vowel && c.len() < w.len())) {
+        return None;
+    }
+    let fits = w
+        .bytes()
+        .zip(c.iter())
+        .all(|(l, t)| t.text().as_bytes().first() == Some(&l));
+    fits.then(|| {
+        let names: Vec<String> = c.iter().map(|t| display(t.text())).collect();
+        format!(
+            "given names: initials \"{}\" fit \"{}\"",
+            w.to_ascii_uppercase(),
+            names.join(" ")
+        )
+    })
 }
 
 /// Agreement of the given names: score, reasons, and whether middle names contradict.
@@ -182,39 +229,57 @@ fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<(f64, Vec<String>, bool)> {
         };
         return Some((0.5, vec![why.to_string()], false));
     }
-    // The primary pairing: first against first, or either first against a middle name.
-    let mut best: Option<(f64, usize, usize, TokLevel)> = None;
+    // The primary pairing: first against first, or either first against a middle name; each
+    // that agrees is scored with the other names, and the best kept.
+    let mut found = false;
+    let mut best: Option<(f64, Vec<String>, bool)> = None;
     for (i, qt) in q.iter().enumerate() {
         for (j, ct) in c.iter().enumerate() {
             if i != 0 && j != 0 {
                 continue;
             }
             if let Some(level) = token_level(qt, ct) {
+                found = true;
                 let v = level.value() * if i == 0 && j == 0 { 1.0 } else { 0.9 };
-                if best.is_none_or(|(b, ..)| v > b) {
-                    best = Some((v, i, j, level));
+                if let Some(m) = given_with_primary(q, c, (v, i, j, level))
+                    && best.as_ref().is_none_or(|b| m.0 > b.0)
+                {
+                    best = Some(m);
                 }
             }
         }
     }
-    let Some((mut score, bi, bj, level)) = best else {
-        // Given names run together on one side ("Maryjane" / "Mary Jane").
-        let (qa, ca): (String, String) = (
-            q.iter().map(Tok::text).collect(),
-            c.iter().map(Tok::text).collect(),
-        );
-        return (qa == ca && (q.len() > 1 || c.len() > 1)).then(|| {
-            (
-                0.95,
-                vec![format!(
-                    "given names written together ({}/{})",
-                    display(&qa),
-                    display(&ca)
-                )],
-                false,
-            )
-        });
-    };
+    if found {
+        return best;
+    }
+    if let Some(found) = initials_together(q, c).or_else(|| initials_together(c, q)) {
+        return Some((TokLevel::Initial.value(), vec![found], false));
+    }
+    // Given names run together on one side ("Maryjane" / "Mary Jane").
+    let (qa, ca): (String, String) = (
+        q.iter().map(Tok::text).collect(),
+        c.iter().map(Tok::text).collect(),
+    );
+    (qa == ca && (q.len() > 1 || c.len() > 1)).then(|| {
+        (
+            0.95,
+            vec![format!(
+                "given names written together ({}/{})",
+                display(&qa),
+                display(&ca)
+            )],
+            false,
+        )
+    })
+}
+
+/// The given names scored with one primary pairing `(value, i, j, level)`: the other names
+/// matched up, missing, or contradicting.
+fn given_with_primary(
+    q: &[Tok],
+    c: &[Tok],
+    (mut score, bi, bj, level): (f64, usize, usize, TokLevel),
+) -> Option<(f64, Vec<String>, bool)> {
     let mut conflict = false;
     let mut reasons = Vec::new();
     let (qt, ct) = (q.get(bi)?, c.get(bj)?);
@@ -245,6 +310,9 @@ fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<(f64, Vec<String>, bool)> {
             .join(", ")
     };
     match (q_unmatched.is_empty(), c_left.is_empty()) {
+        // A first name found only among the other side's middle names, with the remaining names
+        // contradicting ("Anna Maria" / "Molly Charles"): two different people.
+        (false, false) if bi != bj => return None,
         (false, false) => {
             score -= 0.15;
             conflict = true;
@@ -264,9 +332,13 @@ fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<(f64, Vec<String>, bool)> {
     Some((score, reasons, conflict))
 }
 
+/// How the family names agree: score, reason, and whether only as short names one letter apart
+/// (which counts only with the given name and the exact date of birth agreeing).
+type FamilyAgreement = (f64, String, bool);
+
 /// Agreement of the family names (forms: joined first, then parts): score and reason.
 /// `shown_q` and `shown_c` are the whole family names as written, for reasons.
-fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Option<(f64, String)> {
+fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Option<FamilyAgreement> {
     let (qj, cj) = (q.first()?, c.first()?);
     let whole = |t: &Tok, shown: &str| {
         if shown.is_empty() {
@@ -276,11 +348,22 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
         }
     };
     if qj.text() == cj.text() {
-        return Some((1.0, "family name exact".to_string()));
+        return Some((1.0, "family name exact".to_string(), false));
+    }
+    if qj.transliterated(cj) {
+        return Some((
+            1.0,
+            format!(
+                "family name transliterated ({}/{})",
+                whole(qj, shown_q),
+                whole(cj, shown_c)
+            ),
+            false,
+        ));
     }
     for (i, qf) in q.iter().enumerate() {
         for (j, cf) in c.iter().enumerate() {
-            if qf.text() == cf.text() {
+            if qf.same(cf) {
                 let (part, of) = if i > 0 && j == 0 {
                     (qf, whole(cj, shown_c))
                 } else if j > 0 && i == 0 {
@@ -297,6 +380,7 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
                         "family name \"{}\" is part of \"{of}\"",
                         display(part.text()),
                     ),
+                    false,
                 ));
             }
         }
@@ -315,6 +399,7 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
                 whole(qj, shown_q),
                 whole(cj, shown_c)
             ),
+            false,
         ));
     }
     for qf in q {
@@ -327,6 +412,7 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
                         display(qf.text()),
                         display(cf.text())
                     ),
+                    false,
                 ));
             }
         }
@@ -345,6 +431,7 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
                         display(qf.text()),
                         display(cf.text())
                     ),
+                    false,
                 ));
             }
         }
@@ -357,6 +444,22 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
                 display(qj.text()),
                 display(cj.text())
             ),
+            false,
+        ));
+    }
+    // Short names (two or three letters) one letter apart: Lee/Lea, Cox/Cx, Ali/Aly. Weak on
+    // their own (Lee and Lea are different names); the caller requires the given name and the
+    // exact date of birth to agree as well.
+    let (x, y) = (qj.text(), cj.text());
+    if x.len().min(y.len()) >= 2 && x.len().max(y.len()) == 3 && within_one_edit(x, y) {
+        return Some((
+            SHORT_FAMILY_TYPO,
+            format!(
+                "family name one letter apart ({}/{})",
+                whole(qj, shown_q),
+                whole(cj, shown_c)
+            ),
+            true,
         ));
     }
     None
@@ -372,6 +475,8 @@ struct NameMatch {
     given_missing: bool,
     /// Middle names contradict: caps at `POSSIBLE`, and needs the exact date.
     middle_conflict: bool,
+    /// Short family names only one letter apart (Lee/Lea): needs the exact date.
+    short_family: bool,
 }
 
 /// The name read the other way round: the family forms as given names, the given names as family.
@@ -407,6 +512,10 @@ fn name_pair(qn: &PName, cn: &PName, qi: usize, cj: usize, swap: bool) -> Option
     };
     let given_missing = qn.given.is_empty() || cn.given.is_empty();
     let middle_conflict = giv.2;
+    let short_family = fam.2;
+    if short_family && (given_missing || middle_conflict || giv.0 < 0.9) {
+        return None;
+    }
     let score = (0.5 * fam.0 + 0.5 * giv.0) * order;
     let mut reasons = vec![fam.1];
     reasons.extend(giv.1);
@@ -425,6 +534,7 @@ fn name_pair(qn: &PName, cn: &PName, qi: usize, cj: usize, swap: bool) -> Option
         candidate_name: cj,
         given_missing,
         middle_conflict,
+        short_family,
     })
 }
 
@@ -459,8 +569,8 @@ fn names_broadly_agree(q: &Prepared, c: &Prepared) -> bool {
     q.names.iter().any(|qn| {
         c.names.iter().any(|cn| {
             let (sg, sf) = swapped(qn);
-            family_agreement(&qn.family, &cn.family, "", "").is_some()
-                || family_agreement(&sf, &cn.family, "", "").is_some()
+            family_agreement(&qn.family, &cn.family, "", "").is_some_and(|f| !f.2)
+                || family_agreement(&sf, &cn.family, "", "").is_some_and(|f| !f.2)
                 || (!qn.given.is_empty()
                     && !cn.given.is_empty()
                     && given_agreement(&qn.given, &cn.given).is_some())
@@ -535,7 +645,8 @@ pub fn compare(query: &Prepared, candidate: &Prepared, config: &MatchConfig) -> 
     }
 
     let name = name?;
-    if rel == DobRelation::Different || (name.middle_conflict && rel != DobRelation::Exact) {
+    let needs_exact_date = name.middle_conflict || name.short_family;
+    if rel == DobRelation::Different || (needs_exact_date && rel != DobRelation::Exact) {
         return None;
     }
     let score = (name.score * rel.factor()).clamp(0.0, 1.0);
