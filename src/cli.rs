@@ -384,7 +384,11 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), Failure> {
             .await
             .map_err(|e| Failure::from_error(&e))?
             .map_err(|e| Failure::from_error(&e))?;
-        println!("{banner}");
+        // A closed stdout (the banner's reader gone) must not stop the server.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stdout().lock(),
+            format!("{banner}\n").as_bytes(),
+        );
     } else if key_file.list().map(|k| k.is_empty()).unwrap_or(false) {
         tracing::warn!(
             "no API keys yet: create one with `vetting keys create --data-dir {} --role checker --organisation ...`",

@@ -418,7 +418,11 @@ async fn a_corrected_date_of_birth_is_what_checks_find() {
     let s = TestServer::start().await;
     let mut reg = s.reg();
     let (subject, _) = reg
-        .barred(person("Dana", "Whitlock", (1980, 1, 15)), "Kent Police", false)
+        .barred(
+            person("Dana", "Whitlock", (1980, 1, 15)),
+            "Kent Police",
+            false,
+        )
         .await;
     let mut corrected = reg.get(&subject.subject_id).await;
     corrected.date_of_birth = date(1975, 6, 20);

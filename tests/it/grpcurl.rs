@@ -464,8 +464,9 @@ fn demo_banner_commands_work_as_printed() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
     let mut banner = Vec::new();
-    for line in BufReader::new(stdout).lines() {
+    for line in lines.by_ref() {
         let line = line.unwrap();
         let last = line.contains("VerifyAuditLog");
         banner.push(line);
@@ -473,6 +474,8 @@ fn demo_banner_commands_work_as_printed() {
             break;
         }
     }
+    // Keep draining the server's stdout, as a terminal would.
+    std::thread::spawn(move || lines.for_each(drop));
     let mut server = Server {
         child,
         addr: format!("127.0.0.1:{port}"),
