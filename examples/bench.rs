@@ -37,6 +37,10 @@ struct Args {
     /// Where to build the store (default: a temporary directory, removed at the end).
     #[arg(long)]
     dir: Option<std::path::PathBuf>,
+    /// With --dir: reuse a store an earlier run with the same --people and --seed loaded, and
+    /// measure checks only.
+    #[arg(long, requires = "dir")]
+    reuse: bool,
     /// sled page cache, in MiB.
     #[arg(long, default_value_t = 1024)]
     cache_mb: u64,
@@ -187,6 +191,12 @@ fn main() {
     let mut batch = Vec::with_capacity(args.batch.max(1));
     for i in 0..args.people {
         let p = generator.listed_person();
+        if args.reuse {
+            if i % stride == 0 && sample.len() < args.checks {
+                sample.push(p);
+            }
+            continue;
+        }
         batch.push(subject_pb(&p));
         if batch.len() >= args.batch.max(1) || i + 1 == args.people {
             v.import_subjects(&registrar, &batch).expect("load");
@@ -201,16 +211,44 @@ fn main() {
     }
     v.store.flush_blocking().expect("flush");
     let load = started.elapsed();
-    let size = dir_size(&dir);
-    println!(
-        "loaded {} listed people in {:.1?} ({:.0} per second); store {:.0} MiB on disk; RSS {:.0} MiB (peak {:.0} MiB)",
-        args.people,
-        load,
-        args.people as f64 / load.as_secs_f64(),
-        size as f64 / 1048576.0,
-        rss_mib("VmRSS:"),
-        rss_mib("VmHWM:")
-    );
+    if args.reuse {
+        println!("reused the store in {}", dir.display());
+    } else {
+        let size = dir_size(&dir);
+        println!(
+            "loaded {} listed people in {:.1?} ({:.0} per second); store {:.0} MiB on disk; RSS {:.0} MiB (peak {:.0} MiB)",
+            args.people,
+            load,
+            args.people as f64 / load.as_secs_f64(),
+            size as f64 / 1048576.0,
+            rss_mib("VmRSS:"),
+            rss_mib("VmHWM:")
+        );
+    }
+
+    {
+        use vetting::matching::{Identity, Prepared, index_keys, query_keys};
+        let prepared: Vec<Prepared> = sample
+            .iter()
+            .map(|p| {
+                Prepared::new(&Identity {
+                    names: std::iter::once(p.name.clone())
+                        .chain(p.other_names.iter().cloned())
+                        .collect(),
+                    date_of_birth: Some(p.date_of_birth),
+                    identifiers: p.identifiers.clone(),
+                })
+            })
+            .collect();
+        let n = prepared.len().max(1) as f64;
+        let indexed: usize = prepared.iter().map(|p| index_keys(p).len()).sum();
+        let probed: usize = prepared.iter().map(|p| query_keys(p).len()).sum();
+        println!(
+            "index entries per listed person {:.1}; keys probed per check {:.1}",
+            indexed as f64 / n,
+            probed as f64 / n
+        );
+    }
 
     // Queries.
     let input = |name: vetting::domain::identity::PersonName, dob| CheckInput {
