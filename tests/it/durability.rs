@@ -356,3 +356,53 @@ async fn keys_create_prints_only_a_token_that_a_running_server_accepts() {
         &["checker"],
     );
 }
+
+#[tokio::test]
+async fn an_outdated_index_is_refused_until_reindex_rebuilds_it() {
+    let s = TestServer::start().await;
+    s.reg()
+        .barred(
+            person("Nadia", "Kowalczyk", (1983, 7, 9)),
+            "Kent Police",
+            false,
+        )
+        .await;
+    let dir = s.stop().await;
+
+    // As an older build would have left it: another index format, entries that no longer fit.
+    {
+        let db = sled::open(store_path(dir.path())).unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert("index_version", &1u32.to_be_bytes())
+            .unwrap();
+        db.open_tree("index").unwrap().clear().unwrap();
+        db.flush().unwrap();
+    }
+    let data_dir = dir.path().to_str().unwrap();
+    let out = vetting_cmd(&["serve", "--data-dir", data_dir, "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success());
+    assert!(stderr.contains("vetting reindex"), "{stderr}");
+
+    let out = vetting_cmd(&["reindex", "--data-dir", data_dir])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("reindexed 1 listed subjects"), "{stderr}");
+
+    let s = TestServer::start_in(dir, Clock::fixed(NOW_MS)).await;
+    let r = s
+        .checks()
+        .check(authed(
+            &s.keys.checker.token,
+            check_req("Nadia", "Kowalczyk", Some((1983, 7, 9))),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.outcome(), pb::Outcome::Barred);
+}
