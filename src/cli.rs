@@ -51,7 +51,8 @@ pub enum Command {
         /// The JSON lines file; `-` reads standard input.
         file: PathBuf,
     },
-    /// Export every subject, with listings and investigations, as JSON lines on stdout.
+    /// Export every subject, with listings and investigations, as JSON lines on stdout (server
+    /// stopped).
     Export(DataDir),
 }
 

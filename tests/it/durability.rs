@@ -257,7 +257,15 @@ async fn sigterm_drains_flushes_and_exits_zero() {
         .unwrap();
     assert!(kill.success());
     let status = server.wait_exit(Duration::from_secs(15));
-    assert_eq!(status.code(), Some(0), "log:\n{}", server.log_text());
+    let log = server.log_text();
+    assert_eq!(status.code(), Some(0), "log:\n{log}");
+    // The log went to a file: plain text, no colour codes; it names the RPC but holds no
+    // personal data of the request.
+    assert!(log.contains("CreateSubject"), "log:\n{log}");
+    assert!(!log.contains('\x1b'), "colour codes in a log file:\n{log}");
+    for personal in ["Ann", "1985", &setup.registrar.token] {
+        assert!(!log.contains(personal), "{personal} logged:\n{log}");
+    }
     drop(server);
 
     let server = setup.serve();
