@@ -57,12 +57,6 @@ pub struct Found {
     pub candidates: usize,
 }
 
-/// Whether a blocking key is an identifier's (`id|...`, see [`matching::keys`]): a match on it
-/// stands whatever the date of birth.
-fn is_identifier_key(key: &str) -> bool {
-    key.starts_with("id|")
-}
-
 impl Vetting {
     pub fn validate_check(&self, c: &CheckInput) -> Result<Purpose> {
         validate::person_name("name", c.name.as_ref())?;
@@ -92,22 +86,20 @@ impl Vetting {
         let query = Prepared::new(&identity);
         let keys = matching::query_keys(&query);
         let visibility = who.role.visibility();
+        // A candidate whose date of birth is plainly different cannot match on names (`compare`
+        // refuses it), so the index's copy of the date rules it out unfetched; identifier keys
+        // are exempt, as an identifier match ignores the date. (A date missing on either side
+        // is never `Different`.)
+        let query_dob = query.date_of_birth();
+        let keep = |key: &str, dob| {
+            matching::is_identifier_key(key)
+                || matching::dob::relate(query_dob, dob) != DobRelation::Different
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
             let version = self.store.data_version()?;
-            // A candidate whose date of birth is plainly different cannot match on names
-            // (`compare` refuses it), so the index's copy of the date rules it out unfetched;
-            // identifier keys are exempt, as an identifier match ignores the date.
-            let query_dob = query.date_of_birth();
-            let ids = self
-                .store
-                .candidates(&keys, self.max_candidates, |key, dob| {
-                    query_dob.is_none()
-                        || dob.is_none()
-                        || is_identifier_key(key)
-                        || matching::dob::relate(query_dob, dob) != DobRelation::Different
-                })?;
+            let ids = self.store.candidates(&keys, self.max_candidates, keep)?;
             if ids.len() >= self.max_candidates {
                 tracing::warn!(
                     limit = self.max_candidates,
@@ -204,45 +196,5 @@ impl Vetting {
             checked_at_ms: now,
             client_ref: c.client_ref.clone(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::identity::IdentifierScheme;
-
-    #[test]
-    fn identifier_keys_are_recognised_and_name_keys_are_not() {
-        let with_ids = Prepared::new(&Identity {
-            names: vec![],
-            date_of_birth: None,
-            identifiers: vec![
-                Identifier {
-                    scheme: IdentifierScheme::NationalInsuranceNumber,
-                    value: "QQ123456C".into(),
-                    issuer: String::new(),
-                },
-                Identifier {
-                    scheme: IdentifierScheme::WarrantNumber,
-                    value: "4521".into(),
-                    issuer: "Kent Police".into(),
-                },
-            ],
-        });
-        let id_keys = matching::index_keys(&with_ids);
-        assert_eq!(id_keys.len(), 2);
-        assert!(id_keys.iter().all(|k| is_identifier_key(k)), "{id_keys:?}");
-        let with_name = Prepared::new(&Identity {
-            names: vec![PersonName::new("Robert", "Smith")],
-            date_of_birth: Some(Date::new(1980, 3, 14)),
-            identifiers: vec![],
-        });
-        let name_keys = matching::index_keys(&with_name);
-        assert!(!name_keys.is_empty());
-        assert!(
-            name_keys.iter().all(|k| !is_identifier_key(k)),
-            "{name_keys:?}"
-        );
     }
 }

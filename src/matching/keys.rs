@@ -219,12 +219,20 @@ fn probe_dates(d: Date) -> Vec<Date> {
     v
 }
 
+/// The prefix of identifier keys.
+const ID_KEY_PREFIX: &str = "id|";
+
 fn id_keys(p: &Prepared) -> impl Iterator<Item = String> + '_ {
     p.ids.iter().map(|i| {
         let issuer: String = i.issuer.chars().take(MAX_KEY_ISSUER).collect();
         let value: String = i.value.chars().take(MAX_KEY_VALUE).collect();
-        format!("id|{}|{issuer}|{value}", i.scheme.tag())
+        format!("{ID_KEY_PREFIX}{}|{issuer}|{value}", i.scheme.tag())
     })
+}
+
+/// Whether a blocking key is an identifier's: a match on it stands whatever the date of birth.
+pub fn is_identifier_key(key: &str) -> bool {
+    key.starts_with(ID_KEY_PREFIX)
 }
 
 /// Blocking keys of a listed subject: ASCII, no NUL bytes, each at most 64 bytes, deduplicated.
@@ -437,6 +445,35 @@ mod tests {
         // slips are mostly chance (see the module documentation).
         let q = prep("Robert", "Smitj", Some(Date::new(1986, 3, 14)));
         assert!(!shared(&q, &c) && !shares_key(&q, &c));
+    }
+
+    #[test]
+    fn identifier_keys_are_recognised_and_name_keys_are_not() {
+        let with_ids = Prepared::new(&Identity {
+            names: vec![],
+            date_of_birth: None,
+            identifiers: vec![
+                Identifier {
+                    scheme: IdentifierScheme::NationalInsuranceNumber,
+                    value: "QQ123456C".into(),
+                    issuer: String::new(),
+                },
+                Identifier {
+                    scheme: IdentifierScheme::WarrantNumber,
+                    value: "4521".into(),
+                    issuer: "Kent Police".into(),
+                },
+            ],
+        });
+        let id_keys = index_keys(&with_ids);
+        assert_eq!(id_keys.len(), 2);
+        assert!(id_keys.iter().all(|k| is_identifier_key(k)), "{id_keys:?}");
+        let name_keys = index_keys(&prep("Robert", "Smith", Some(Date::new(1980, 3, 14))));
+        assert!(!name_keys.is_empty());
+        assert!(
+            name_keys.iter().all(|k| !is_identifier_key(k)),
+            "{name_keys:?}"
+        );
     }
 
     #[test]

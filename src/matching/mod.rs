@@ -26,7 +26,7 @@ mod variants;
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::identity::{Date, Identifier, IdentifierScheme, PersonName};
-pub use keys::{INDEX_FORMAT_VERSION, index_keys, query_keys};
+pub use keys::{INDEX_FORMAT_VERSION, index_keys, is_identifier_key, query_keys};
 pub use normalise::normalise_name_part;
 pub use score::{MatchConfig, compare};
 
