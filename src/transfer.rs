@@ -182,8 +182,8 @@ impl Vetting {
     /// Imports a batch of subjects in one transaction: all of them or none (a bad record is
     /// reported and nothing of the batch is written). Returns how many were created; subjects
     /// whose subject_id is already here (or earlier in the batch) are skipped. One transaction
-    /// for many subjects is what makes a bulk load fast: sled's per-transaction cost is paid
-    /// once, and the batch's index entries are written in key order.
+    /// for many subjects is what makes a bulk load faster: sled's per-transaction cost is paid
+    /// once.
     pub fn import_subjects(&self, who: &Principal, batch: &[pb::Subject]) -> Result<usize> {
         let mut records = Vec::with_capacity(batch.len());
         for p in batch {
@@ -216,7 +216,9 @@ impl Vetting {
     ) -> Result<ImportReport, TransferError> {
         let json = SubjectJson::new()?;
         let mut report = ImportReport::default();
-        let mut batch: Vec<(usize, pb::Subject)> = Vec::with_capacity(IMPORT_BATCH);
+        // The batch's subjects, and the line each came from.
+        let mut batch: Vec<pb::Subject> = Vec::with_capacity(IMPORT_BATCH);
+        let mut lines: Vec<usize> = Vec::with_capacity(IMPORT_BATCH);
         let mut failure = None;
         for (n, line) in input.lines().enumerate() {
             let line = line?;
@@ -224,7 +226,10 @@ impl Vetting {
                 continue;
             }
             match json.from_line(&line) {
-                Ok(p) => batch.push((n + 1, p)),
+                Ok(p) => {
+                    batch.push(p);
+                    lines.push(n + 1);
+                }
                 Err(message) => {
                     failure = Some(TransferError::Line {
                         line: n + 1,
@@ -234,11 +239,12 @@ impl Vetting {
                 }
             }
             if batch.len() >= IMPORT_BATCH {
-                self.import_batch(who, &batch, &mut report)?;
+                self.import_batch(who, &batch, &lines, &mut report)?;
                 batch.clear();
+                lines.clear();
             }
         }
-        self.import_batch(who, &batch, &mut report)?;
+        self.import_batch(who, &batch, &lines, &mut report)?;
         self.store.flush_blocking().map_err(Error::from)?;
         match failure {
             Some(e) => Err(e),
@@ -251,20 +257,23 @@ impl Vetting {
     fn import_batch(
         &self,
         who: &Principal,
-        batch: &[(usize, pb::Subject)],
+        batch: &[pb::Subject],
+        lines: &[usize],
         report: &mut ImportReport,
     ) -> Result<(), TransferError> {
-        let subjects: Vec<pb::Subject> = batch.iter().map(|(_, p)| p.clone()).collect();
-        match self.import_subjects(who, &subjects) {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        match self.import_subjects(who, batch) {
             Ok(created) => {
                 report.created += created as u64;
-                report.skipped += (subjects.len() - created) as u64;
+                report.skipped += (batch.len() - created) as u64;
                 return Ok(());
             }
             Err(e @ Error::Store(_)) => return Err(e.into()),
             Err(_) => {}
         }
-        for (line, p) in batch {
+        for (p, line) in batch.iter().zip(lines) {
             match self.import_subject(who, p) {
                 Ok(true) => report.created += 1,
                 Ok(false) => report.skipped += 1,
