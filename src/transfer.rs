@@ -15,7 +15,7 @@ use crate::ids::{Id, IdKind};
 use crate::pb;
 use crate::registry::SubjectInput;
 use crate::service::Vetting;
-use crate::store::abort;
+use crate::store::{IndexEntries, MatchRecord, abort, match_record_of};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
@@ -130,13 +130,13 @@ fn record_in(p: &pb::Subject, v: &Vetting) -> Result<(Subject, Option<Id>)> {
     Ok((s, id))
 }
 
-/// One imported subject's writes, inside the batch's transaction.
+/// One imported subject's writes, inside the batch's transaction; its index entries are left to
+/// the caller. False when a subject with its id is already here.
 fn import_in(
     tx: &crate::store::Tx<'_>,
     who: &Principal,
     now: i64,
-    id: &Id,
-    s: &Subject,
+    (id, s, rec): &(Id, Subject, Option<MatchRecord>),
 ) -> crate::store::TxResult<bool> {
     if tx.subject(id)?.is_some() {
         return Ok(false);
@@ -162,7 +162,7 @@ fn import_in(
             ))));
         }
     }
-    tx.put_subject(id, s)?;
+    tx.put_new_subject_unindexed(id, s, rec.as_ref())?;
     let mut entry = AuditEntry::by(who, "import_subject");
     entry.subject_ids = vec![s.subject_id.clone()];
     tx.append_audit(now, entry)?;
@@ -181,30 +181,44 @@ impl Vetting {
 
     /// Imports a batch of subjects in one transaction: all of them or none (a bad record is
     /// reported and nothing of the batch is written). Returns how many were created; subjects
-    /// whose subject_id is already here (or earlier in the batch) are skipped. One transaction
-    /// for many subjects is what makes a bulk load faster: sled's per-transaction cost is paid
-    /// once.
+    /// whose subject_id is already here (or earlier in the batch) are skipped. When it returns,
+    /// the batch is durable and in the candidate index.
+    ///
+    /// This is the bulk path, for a store no server is using: one transaction for many subjects
+    /// pays sled's per-transaction cost once, and the candidate-index entries (most of the
+    /// writes) go in after the transaction, in key order, while the index is marked incomplete
+    /// (see [`crate::store::Tx::put_new_subject_unindexed`]).
     pub fn import_subjects(&self, who: &Principal, batch: &[pb::Subject]) -> Result<usize> {
         let mut records = Vec::with_capacity(batch.len());
         for p in batch {
             let (mut s, id) = record_in(p, self)?;
             let id = id.unwrap_or_else(|| Id::new(IdKind::Subject, &self.clock));
             s.subject_id = id.to_string();
-            records.push((id, s));
+            let rec = match_record_of(&s);
+            records.push((id, s, rec));
         }
         let now = self.clock.now_ms();
-        self.store.transact(|tx| {
-            let mut created = 0;
-            for (id, s) in &records {
-                if import_in(tx, who, now, id, s)? {
-                    created += 1;
+        let created = self.store.transact(|tx| {
+            let mut created = Vec::new();
+            for (i, r) in records.iter().enumerate() {
+                if import_in(tx, who, now, r)? {
+                    created.push(i);
                 }
             }
-            if created > 0 {
+            if !created.is_empty() {
                 tx.bump_data_version()?;
             }
             Ok(created)
-        })
+        })?;
+        let mut entries = IndexEntries::default();
+        for (id, _, rec) in created.iter().filter_map(|&i| records.get(i)) {
+            if let Some(rec) = rec {
+                entries.add(id.bytes(), rec);
+            }
+        }
+        self.store.write_index(&mut entries)?;
+        self.store.index_complete()?;
+        Ok(created.len())
     }
 
     /// Imports JSON lines from `input`, [`IMPORT_BATCH`] subjects to a transaction; stops at the

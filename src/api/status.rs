@@ -35,6 +35,7 @@ impl From<Error> for Status {
                 | StoreError::FormatMismatch { .. }
                 | StoreError::Foreign(_)
                 | StoreError::IndexOutdated { .. }
+                | StoreError::IndexIncomplete(_)
                 | StoreError::Corrupt { .. }
                 | StoreError::Sled(_) => internal(&e),
             },

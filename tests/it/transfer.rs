@@ -125,3 +125,82 @@ fn a_bad_line_is_named_and_the_lines_before_it_stay() {
     assert!(stderr.contains("line 2"), "{stderr}");
     assert_eq!(export(&data).len(), 3);
 }
+
+/// A bulk import writes a batch's index entries after the batch's transaction. A crash between
+/// the two must not leave a store that answers `CLEAR` for people whose entries are missing: the
+/// transaction marks the index incomplete, and the store refuses to open until a reindex.
+#[test]
+fn a_bulk_write_stopped_before_its_index_entries_is_refused_until_reindex() {
+    use vetting::clock::Clock;
+    use vetting::domain::identity::{Date, PersonName};
+    use vetting::domain::model::Status;
+    use vetting::ids::{Id, IdKind};
+    use vetting::store::{Store, StoreError, StoreOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("in.jsonl");
+    std::fs::write(&file, (0..3).map(line).collect::<Vec<_>>().join("\n")).unwrap();
+    let out = vetting(&["import", file.to_str().unwrap()], &data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A completed import opens as usual, and every imported person is found by a check.
+    let path = data.join("store");
+    let store = Store::open(&path, StoreOptions::default()).unwrap();
+    let v = vetting::service::Vetting::new(store.clone(), Clock::System);
+    let checker = vetting::auth::Principal {
+        key_id: "test".into(),
+        organisation: "Kent Police".into(),
+        role: vetting::auth::Role::Checker,
+    };
+    for i in 0..3 {
+        let input = vetting::check::CheckInput {
+            name: Some(PersonName::new("Alan", format!("Imported{i}"))),
+            date_of_birth: Some(Date::new(1980, 1, 1 + i as u8)),
+            purpose: Some(vetting::domain::model::Purpose::Recruitment),
+            ..Default::default()
+        };
+        let found = v.find(&checker, &input).unwrap();
+        let family = format!("Imported{i}");
+        let m = found
+            .matches
+            .iter()
+            .find(|m| m.matched_name.family_name == family)
+            .unwrap_or_else(|| panic!("imported person {i} not found"));
+        assert_eq!(m.strength, vetting::matching::Strength::Strong);
+        assert_eq!(m.status, Status::Barred);
+    }
+    drop(v);
+    // The transaction of a further bulk write commits; the process dies before its entries.
+    let mut s = store.subjects_from(None).next().unwrap().unwrap();
+    s.listings.clear();
+    let id = Id::new(IdKind::Subject, &Clock::System);
+    s.subject_id = id.to_string();
+    store
+        .transact(|tx| tx.put_new_subject_unindexed(&id, &s, None))
+        .unwrap();
+    store.flush_blocking().unwrap();
+    drop(store);
+
+    match Store::open(&path, StoreOptions::default()) {
+        Err(e @ StoreError::IndexIncomplete(_)) => {
+            assert!(e.to_string().contains("vetting reindex"), "{e}")
+        }
+        other => panic!("opened an incomplete index: {other:?}"),
+    }
+    let out = vetting(&["serve", "--listen", "127.0.0.1:0"], &data);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("incomplete"), "{stderr}");
+
+    let out = vetting(&["reindex"], &data);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("reindexed 3 listed subjects"), "{stderr}");
+    let store = Store::open(&path, StoreOptions::default()).unwrap();
+    assert_eq!(store.subject_count(), 4);
+}
