@@ -13,6 +13,9 @@
 // A measuring tool, not library code: failing loudly on a broken setup is what it should do.
 #![allow(clippy::expect_used, clippy::indexing_slicing)]
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

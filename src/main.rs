@@ -6,6 +6,11 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use vetting::cli::{self, Cli, Command, LogFormat};
 
+/// sled allocates and frees a node's worth of small buffers on every write; mimalloc makes a
+/// bulk import a quarter faster and a check about as much (see the README's figures).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Colours only for a terminal: a log file or collector gets plain text.
