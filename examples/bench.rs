@@ -28,6 +28,7 @@ use vetting::pb;
 use vetting::service::Vetting;
 use vetting::store::{Store, StoreOptions};
 use vetting::synth::{Generator, SyntheticList, SyntheticPerson};
+use vetting::transfer::BulkImport;
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -53,6 +54,9 @@ struct Args {
     /// Threads for the throughput phase (checks at once, each flushed before it counts).
     #[arg(long, default_value_t = 8)]
     threads: usize,
+    /// Index entries collected before they are written, sorted (as `vetting import` does).
+    #[arg(long, default_value_t = vetting::transfer::INDEX_WINDOW)]
+    window: usize,
     /// Random seed.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
@@ -195,6 +199,7 @@ fn main() {
     let mut sample = Vec::with_capacity(args.checks);
     let started = Instant::now();
     let mut batch = Vec::with_capacity(args.batch.max(1));
+    let mut import = BulkImport::with_window(&v, &registrar, args.window);
     for i in 0..args.people {
         let p = generator.listed_person();
         if args.reuse {
@@ -205,7 +210,7 @@ fn main() {
         }
         batch.push(subject_pb(&p));
         if batch.len() >= args.batch.max(1) || i + 1 == args.people {
-            v.import_subjects(&registrar, &batch).expect("load");
+            import.add(&batch).expect("load");
             batch.clear();
         }
         if i % stride == 0 && sample.len() < args.checks {
@@ -215,7 +220,7 @@ fn main() {
             eprintln!("  loaded {} in {:.1?}", i + 1, started.elapsed());
         }
     }
-    v.store.flush_blocking().expect("flush");
+    import.finish().expect("finish the import");
     let load = started.elapsed();
     if args.reuse {
         println!("reused the store in {}", dir.display());

@@ -169,36 +169,98 @@ fn import_in(
     Ok(true)
 }
 
+/// One batch of [`Vetting::import_lines`]; when a record in it is refused, imports the batch one
+/// subject at a time to name the bad line and keep the ones before it.
+fn import_batch(
+    import: &mut BulkImport<'_>,
+    batch: &[pb::Subject],
+    lines: &[usize],
+    report: &mut ImportReport,
+) -> Result<(), TransferError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    match import.add(batch) {
+        Ok(created) => {
+            report.created += created as u64;
+            report.skipped += (batch.len() - created) as u64;
+            return Ok(());
+        }
+        Err(e @ Error::Store(_)) => return Err(e.into()),
+        Err(_) => {}
+    }
+    for (p, line) in batch.iter().zip(lines) {
+        match import.add(std::slice::from_ref(p)) {
+            Ok(1) => report.created += 1,
+            Ok(_) => report.skipped += 1,
+            Err(e @ Error::Store(_)) => return Err(e.into()),
+            Err(e) => {
+                return Err(TransferError::Line {
+                    line: *line,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Subjects written per transaction by [`Vetting::import_lines`].
 pub const IMPORT_BATCH: usize = 512;
 
-impl Vetting {
-    /// Imports one subject as recorded elsewhere (listings and investigations kept as they are,
-    /// no lifecycle rules applied). Returns false when its subject_id is already here.
-    pub fn import_subject(&self, who: &Principal, p: &pb::Subject) -> Result<bool> {
-        Ok(self.import_subjects(who, std::slice::from_ref(p))? == 1)
+/// Candidate-index entries a [`BulkImport`] collects before it writes them, sorted, to the
+/// index: about 140,000 listed people's worth (~500 MiB). The larger the window, the more
+/// entries land beside one another in the index, and sled inserts neighbours faster.
+pub const INDEX_WINDOW: usize = 4_000_000;
+
+/// A bulk import into a store no server is using, batch by batch.
+///
+/// Each batch is one transaction: its subjects, lookups, match records and audit events, all
+/// or none. One transaction for many subjects pays sled's per-transaction cost once. The
+/// candidate-index entries (most of the writes) are left out of the transactions, collected,
+/// and written in key order every [`INDEX_WINDOW`] entries and by [`BulkImport::finish`]; until
+/// `finish` returns, the index is marked incomplete, so an import that stops half-way (a crash,
+/// a kill, a full disk) leaves a store that refuses to open until `vetting reindex` (see
+/// [`crate::store::Tx::put_new_subject_unindexed`]).
+#[derive(Debug)]
+pub struct BulkImport<'a> {
+    v: &'a Vetting,
+    who: &'a Principal,
+    pending: IndexEntries,
+    window: usize,
+}
+
+impl<'a> BulkImport<'a> {
+    pub fn new(v: &'a Vetting, who: &'a Principal) -> Self {
+        Self::with_window(v, who, INDEX_WINDOW)
+    }
+
+    /// Writes collected index entries whenever `window` of them are waiting.
+    pub fn with_window(v: &'a Vetting, who: &'a Principal, window: usize) -> Self {
+        Self {
+            v,
+            who,
+            pending: IndexEntries::default(),
+            window,
+        }
     }
 
     /// Imports a batch of subjects in one transaction: all of them or none (a bad record is
     /// reported and nothing of the batch is written). Returns how many were created; subjects
-    /// whose subject_id is already here (or earlier in the batch) are skipped. When it returns,
-    /// the batch is durable and in the candidate index.
-    ///
-    /// This is the bulk path, for a store no server is using: one transaction for many subjects
-    /// pays sled's per-transaction cost once, and the candidate-index entries (most of the
-    /// writes) go in after the transaction, in key order, while the index is marked incomplete
-    /// (see [`crate::store::Tx::put_new_subject_unindexed`]).
-    pub fn import_subjects(&self, who: &Principal, batch: &[pb::Subject]) -> Result<usize> {
+    /// whose subject_id is already here (or earlier in the batch) are skipped.
+    pub fn add(&mut self, batch: &[pb::Subject]) -> Result<usize> {
+        let v = self.v;
         let mut records = Vec::with_capacity(batch.len());
         for p in batch {
-            let (mut s, id) = record_in(p, self)?;
-            let id = id.unwrap_or_else(|| Id::new(IdKind::Subject, &self.clock));
+            let (mut s, id) = record_in(p, v)?;
+            let id = id.unwrap_or_else(|| Id::new(IdKind::Subject, &v.clock));
             s.subject_id = id.to_string();
             let rec = match_record_of(&s);
             records.push((id, s, rec));
         }
-        let now = self.clock.now_ms();
-        let created = self.store.transact(|tx| {
+        let now = v.clock.now_ms();
+        let who = self.who;
+        let created = v.store.transact(|tx| {
             let mut created = Vec::new();
             for (i, r) in records.iter().enumerate() {
                 if import_in(tx, who, now, r)? {
@@ -210,15 +272,40 @@ impl Vetting {
             }
             Ok(created)
         })?;
-        let mut entries = IndexEntries::default();
         for (id, _, rec) in created.iter().filter_map(|&i| records.get(i)) {
             if let Some(rec) = rec {
-                entries.add(id.bytes(), rec);
+                self.pending.add(id.bytes(), rec);
             }
         }
-        self.store.write_index(&mut entries)?;
-        self.store.index_complete()?;
+        if self.pending.len() >= self.window {
+            v.store.write_index(&mut self.pending)?;
+        }
         Ok(created.len())
+    }
+
+    /// Writes the index entries still waiting, makes everything durable and marks the index
+    /// complete. Until it returns, the store will not open for serving.
+    pub fn finish(mut self) -> Result<()> {
+        self.v.store.write_index(&mut self.pending)?;
+        self.v.store.index_complete()?;
+        Ok(())
+    }
+}
+
+impl Vetting {
+    /// Imports one subject as recorded elsewhere (listings and investigations kept as they are,
+    /// no lifecycle rules applied). Returns false when its subject_id is already here.
+    pub fn import_subject(&self, who: &Principal, p: &pb::Subject) -> Result<bool> {
+        Ok(self.import_subjects(who, std::slice::from_ref(p))? == 1)
+    }
+
+    /// Imports a batch of subjects as a [`BulkImport`] of one batch: all of them or none, durable
+    /// and in the candidate index when it returns. Returns how many were created.
+    pub fn import_subjects(&self, who: &Principal, batch: &[pb::Subject]) -> Result<usize> {
+        let mut import = BulkImport::new(self, who);
+        let created = import.add(batch)?;
+        import.finish()?;
+        Ok(created)
     }
 
     /// Imports JSON lines from `input`, [`IMPORT_BATCH`] subjects to a transaction; stops at the
@@ -234,8 +321,15 @@ impl Vetting {
         let mut batch: Vec<pb::Subject> = Vec::with_capacity(IMPORT_BATCH);
         let mut lines: Vec<usize> = Vec::with_capacity(IMPORT_BATCH);
         let mut failure = None;
+        let mut import = BulkImport::new(self, who);
         for (n, line) in input.lines().enumerate() {
-            let line = line?;
+            let line = match line {
+                Ok(line) => line,
+                Err(e) => {
+                    failure = Some(e.into());
+                    break;
+                }
+            };
             if line.trim().is_empty() {
                 continue;
             }
@@ -253,54 +347,26 @@ impl Vetting {
                 }
             }
             if batch.len() >= IMPORT_BATCH {
-                self.import_batch(who, &batch, &lines, &mut report)?;
+                let imported = import_batch(&mut import, &batch, &lines, &mut report);
                 batch.clear();
                 lines.clear();
+                if let Err(e) = imported {
+                    failure = Some(e);
+                    break;
+                }
             }
         }
-        self.import_batch(who, &batch, &lines, &mut report)?;
-        self.store.flush_blocking().map_err(Error::from)?;
+        // The lines read before a bad one (or the end) are imported; a batch that failed is
+        // empty here.
+        if let Err(e) = import_batch(&mut import, &batch, &lines, &mut report) {
+            failure = Some(e);
+        }
+        // What was imported before a refused line stays, indexed and durable.
+        import.finish()?;
         match failure {
             Some(e) => Err(e),
             None => Ok(report),
         }
-    }
-
-    /// One batch of [`Vetting::import_lines`]; when a record in it is refused, imports the batch
-    /// one subject at a time to name the bad line and keep the ones before it.
-    fn import_batch(
-        &self,
-        who: &Principal,
-        batch: &[pb::Subject],
-        lines: &[usize],
-        report: &mut ImportReport,
-    ) -> Result<(), TransferError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        match self.import_subjects(who, batch) {
-            Ok(created) => {
-                report.created += created as u64;
-                report.skipped += (batch.len() - created) as u64;
-                return Ok(());
-            }
-            Err(e @ Error::Store(_)) => return Err(e.into()),
-            Err(_) => {}
-        }
-        for (p, line) in batch.iter().zip(lines) {
-            match self.import_subject(who, p) {
-                Ok(true) => report.created += 1,
-                Ok(false) => report.skipped += 1,
-                Err(e @ Error::Store(_)) => return Err(e.into()),
-                Err(e) => {
-                    return Err(TransferError::Line {
-                        line: *line,
-                        message: e.to_string(),
-                    });
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Records an export of `count` subjects in the audit trail.

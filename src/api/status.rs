@@ -36,6 +36,7 @@ impl From<Error> for Status {
                 | StoreError::Foreign(_)
                 | StoreError::IndexOutdated { .. }
                 | StoreError::IndexIncomplete(_)
+                | StoreError::IndexWriter
                 | StoreError::Corrupt { .. }
                 | StoreError::Sled(_) => internal(&e),
             },

@@ -25,6 +25,31 @@ fn line(i: usize) -> String {
     )
 }
 
+/// A check for the person of [`line`] `i` finds them, strongly, as barred.
+fn assert_found(v: &vetting::service::Vetting, i: usize) {
+    use vetting::domain::identity::{Date, PersonName};
+    let checker = vetting::auth::Principal {
+        key_id: "test".into(),
+        organisation: "Kent Police".into(),
+        role: vetting::auth::Role::Checker,
+    };
+    let input = vetting::check::CheckInput {
+        name: Some(PersonName::new("Alan", format!("Imported{i}"))),
+        date_of_birth: Some(Date::new(1980, 1, 1 + (i % 28) as u8)),
+        purpose: Some(vetting::domain::model::Purpose::Recruitment),
+        ..Default::default()
+    };
+    let found = v.find(&checker, &input).unwrap();
+    let family = format!("Imported{i}");
+    let m = found
+        .matches
+        .iter()
+        .find(|m| m.matched_name.family_name == family)
+        .unwrap_or_else(|| panic!("imported person {i} not found"));
+    assert_eq!(m.strength, vetting::matching::Strength::Strong);
+    assert_eq!(m.status, vetting::domain::model::Status::Barred);
+}
+
 fn export(data: &Path) -> Vec<Value> {
     let out = vetting(&["export"], data);
     assert!(
@@ -132,8 +157,6 @@ fn a_bad_line_is_named_and_the_lines_before_it_stay() {
 #[test]
 fn a_bulk_write_stopped_before_its_index_entries_is_refused_until_reindex() {
     use vetting::clock::Clock;
-    use vetting::domain::identity::{Date, PersonName};
-    use vetting::domain::model::Status;
     use vetting::ids::{Id, IdKind};
     use vetting::store::{Store, StoreError, StoreOptions};
 
@@ -152,27 +175,8 @@ fn a_bulk_write_stopped_before_its_index_entries_is_refused_until_reindex() {
     let path = data.join("store");
     let store = Store::open(&path, StoreOptions::default()).unwrap();
     let v = vetting::service::Vetting::new(store.clone(), Clock::System);
-    let checker = vetting::auth::Principal {
-        key_id: "test".into(),
-        organisation: "Kent Police".into(),
-        role: vetting::auth::Role::Checker,
-    };
     for i in 0..3 {
-        let input = vetting::check::CheckInput {
-            name: Some(PersonName::new("Alan", format!("Imported{i}"))),
-            date_of_birth: Some(Date::new(1980, 1, 1 + i as u8)),
-            purpose: Some(vetting::domain::model::Purpose::Recruitment),
-            ..Default::default()
-        };
-        let found = v.find(&checker, &input).unwrap();
-        let family = format!("Imported{i}");
-        let m = found
-            .matches
-            .iter()
-            .find(|m| m.matched_name.family_name == family)
-            .unwrap_or_else(|| panic!("imported person {i} not found"));
-        assert_eq!(m.strength, vetting::matching::Strength::Strong);
-        assert_eq!(m.status, Status::Barred);
+        assert_found(&v, i);
     }
     drop(v);
     // The transaction of a further bulk write commits; the process dies before its entries.
@@ -203,4 +207,37 @@ fn a_bulk_write_stopped_before_its_index_entries_is_refused_until_reindex() {
     assert!(stderr.contains("reindexed 3 listed subjects"), "{stderr}");
     let store = Store::open(&path, StoreOptions::default()).unwrap();
     assert_eq!(store.subject_count(), 4);
+}
+
+/// A bulk import writes its index entries window by window, and the last ones when it finishes:
+/// every person is found, whichever write their entries went in.
+#[test]
+fn a_bulk_import_indexes_every_window() {
+    use vetting::clock::Clock;
+    use vetting::store::{Store, StoreOptions};
+    use vetting::transfer::{BulkImport, SubjectJson};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store"), StoreOptions::default()).unwrap();
+    let v = vetting::service::Vetting::new(store, Clock::System);
+    let registrar = vetting::auth::Principal {
+        key_id: "test".into(),
+        organisation: "College of Policing".into(),
+        role: vetting::auth::Role::Registrar,
+    };
+    let json = SubjectJson::new().unwrap();
+    // About two people's entries to a window, three people to a batch.
+    let mut import = BulkImport::with_window(&v, &registrar, 50);
+    let people: Vec<usize> = (0..20).collect();
+    for chunk in people.chunks(3) {
+        let batch: Vec<_> = chunk
+            .iter()
+            .map(|&i| json.from_line(&line(i)).unwrap())
+            .collect();
+        assert_eq!(import.add(&batch).unwrap(), batch.len());
+    }
+    import.finish().unwrap();
+    for i in people {
+        assert_found(&v, i);
+    }
 }
