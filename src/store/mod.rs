@@ -457,7 +457,14 @@ impl Store {
 
     /// Rebuilds the candidate index and match records from the subjects, for a new index format
     /// or after an interrupted bulk import. Returns the number of subjects indexed.
+    ///
+    /// The index is marked incomplete until the rebuild is durable, so a reindex that stops
+    /// half-way leaves a store that refuses to open until it is run again.
     pub fn reindex(&self) -> Result<u64, StoreError> {
+        self.t.meta.insert(META_INDEX_INCOMPLETE, &[])?;
+        self.db.flush()?;
+        // Not `drop_tree`: tried on the index of a million people, it grew past 24 GiB and
+        // was killed by the OOM killer.
         self.t.index.clear()?;
         self.t.match_records.clear()?;
         let mut n = 0;
