@@ -2,7 +2,7 @@
 //! which a check probes, so that every match [`super::compare`] can make is found while each key's
 //! posting list stays short at a million listed people.
 //!
-//! # Key scheme (format version 4)
+//! # Key scheme (format version 5: version 4 with more short forms in the nickname table)
 //! Codes are Double Metaphone primary codes (at most 4 characters) of folded tokens. A person's
 //! *name codes* are, over all their names: the code of every family-name form (the joined form and
 //! each part of a double-barrelled name), of the first given name and of the full names it is a
@@ -46,8 +46,9 @@ use std::collections::BTreeSet;
 
 use super::{Date, PName, Prepared, dob};
 
-/// Bumped whenever [`index_keys`] changes; the service rebuilds its index when the stored version differs.
-pub const INDEX_FORMAT_VERSION: u32 = 4;
+/// Bumped whenever [`index_keys`] changes, including the nickname tables it reads (format 5:
+/// British and Yoruba short forms added); the service rebuilds its index when the stored version differs.
+pub const INDEX_FORMAT_VERSION: u32 = 5;
 
 /// Longest issuer kept in a key (folded), so a key stays within 64 bytes.
 const MAX_KEY_ISSUER: usize = 16;

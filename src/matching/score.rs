@@ -249,19 +249,15 @@ fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<(f64, Vec<String>, bool)> {
             }
         }
     }
-    if found {
-        return best;
-    }
-    if let Some(found) = initials_together(q, c).or_else(|| initials_together(c, q)) {
-        return Some((TokLevel::Initial.value(), vec![found], false));
-    }
-    // Given names run together on one side ("Maryjane" / "Mary Jane").
+    // Given names run together on one side ("Maryjane" / "Mary Jane", "AndreMatthew David" /
+    // "Andre Matthew David"): checked even when a pairing agrees, since the run-together word
+    // may sound like the first name alone and pair with it at a lower level.
     let (qa, ca): (String, String) = (
         q.iter().map(Tok::text).collect(),
         c.iter().map(Tok::text).collect(),
     );
-    (qa == ca && (q.len() > 1 || c.len() > 1)).then(|| {
-        (
+    if qa == ca && (q.len() > 1 || c.len() > 1) {
+        let together = (
             0.95,
             vec![format!(
                 "given names written together ({}/{})",
@@ -269,8 +265,17 @@ fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<(f64, Vec<String>, bool)> {
                 display(&ca)
             )],
             false,
-        )
-    })
+        );
+        if best.as_ref().is_none_or(|b| together.0 > b.0) {
+            return Some(together);
+        }
+    }
+    if found {
+        return best;
+    }
+    initials_together(q, c)
+        .or_else(|| initials_together(c, q))
+        .map(|found| (TokLevel::Initial.value(), vec![found], false))
 }
 
 /// The given names scored with one primary pairing `(value, i, j, level)`: the other names
@@ -733,6 +738,51 @@ mod tests {
         assert!(!within_one_edit("smith", "smithers"));
         assert!(!within_one_edit("abcd", "badc"));
         assert!(within_one_edit_mc("mabdonald", "mcdonald"));
+    }
+
+    #[test]
+    fn given_names_run_together_are_strong_even_when_the_word_sounds_like_the_first() {
+        // "anthonyrichard" sounds like "anthony" (same Double Metaphone code); read as a
+        // sound-alike first name it was only POSSIBLE, with "richard" missing.
+        let listed = person(&[("Anthony Richard", "Francis")], d(1971, 9, 21), &[]);
+        for given in ["anthonyrichard", "AnthonyRichard"] {
+            let m = cmp(&person(&[(given, "francis")], d(1971, 9, 21), &[]), &listed).unwrap();
+            assert_eq!(m.strength, Strength::Strong, "{given}");
+            assert!(
+                m.reasons.iter().any(|r| r.contains("written together")),
+                "{given}: {:?}",
+                m.reasons
+            );
+        }
+        let listed = person(&[("Andre Matthew David", "Morris")], d(1981, 9, 28), &[]);
+        let m = cmp(
+            &person(&[("AndreMatthew David ", "Morris")], d(1981, 9, 28), &[]),
+            &listed,
+        )
+        .unwrap();
+        assert_eq!(m.strength, Strength::Strong);
+    }
+
+    #[test]
+    fn british_and_yoruba_short_forms_are_forms() {
+        for (short, full) in [
+            ("Elsie", "Elizabeth"),
+            ("Abi", "Abigail"),
+            ("Stevie", "Stephen"),
+            ("Al", "Alasdair"),
+            ("Terri", "Teresa"),
+            ("Seun", "Oluwaseun"),
+            ("Peggy", "Margaret"),
+            ("Dai", "David"),
+        ] {
+            let listed = person(&[(full, "Harvey")], d(1964, 2, 2), &[]);
+            let m = cmp(&person(&[(short, "Harvey")], d(1964, 2, 2), &[]), &listed)
+                .unwrap_or_else(|| panic!("{short}/{full} not matched"));
+            assert_eq!(m.strength, Strength::Strong, "{short}/{full}");
+            // Either way round, and found through the index from the listed short form too.
+            let listed = person(&[(short, "Harvey")], d(1964, 2, 2), &[]);
+            assert!(cmp(&person(&[(full, "Harvey")], d(1964, 2, 2), &[]), &listed).is_some());
+        }
     }
 
     #[test]

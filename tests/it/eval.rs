@@ -257,9 +257,10 @@ async fn public_identity_set_meets_the_bars() {
         mut missed,
         mut strong_rows,
         mut strong_ok,
+        mut undecided,
         mut negatives,
         mut false_alarms,
-    ) = (0, Vec::new(), 0, 0, 0, Vec::new());
+    ) = (0, Vec::new(), 0, 0, Vec::new(), 0, Vec::new());
     for q in &queries {
         if let Some(reason) = mislabelled.get(q.qid.as_str()) {
             println!("excluded as mislabelled: {} ({}): {reason}", q.qid, q.kind);
@@ -289,6 +290,9 @@ async fn public_identity_set_meets_the_bars() {
                 if expect == "strong" {
                     strong_rows += 1;
                     strong_ok += usize::from(got == own);
+                    if got != own {
+                        undecided.push(format!("{} ({}): {got:?}", q.qid, q.kind));
+                    }
                 }
             }
         }
@@ -299,6 +303,15 @@ async fn public_identity_set_meets_the_bars() {
     );
     for (kind, t) in &by_kind {
         println!("{kind:<26} {:>5} {:>8} {:>8}", t.rows, t.flagged, t.decided);
+    }
+    for (what, rows) in [
+        ("missed", &missed),
+        ("strong, not decided", &undecided),
+        ("false alarm", &false_alarms),
+    ] {
+        for r in rows.iter() {
+            println!("{what}: {r}");
+        }
     }
     let strong_rate = strong_ok as f64 / strong_rows as f64;
     let alarm_rate = false_alarms.len() as f64 / negatives as f64;
