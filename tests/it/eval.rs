@@ -73,8 +73,8 @@ fn set_dir() -> String {
         .unwrap_or_else(|_| format!("{}/tests/data/identity-public", env!("CARGO_MANIFEST_DIR")))
 }
 
-fn lines<T: for<'de> Deserialize<'de>>(path: &str) -> Vec<T> {
-    let full = format!("{}/{path}", set_dir());
+fn lines<T: for<'de> Deserialize<'de>>(dir: &str, path: &str) -> Vec<T> {
+    let full = format!("{dir}/{path}");
     std::fs::read_to_string(&full)
         .unwrap_or_else(|e| panic!("{full}: {e}"))
         .lines()
@@ -204,8 +204,33 @@ struct Tally {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_identity_set_meets_the_bars() {
-    let rows: Vec<Row> = lines("registry.jsonl");
-    let queries: Vec<Query> = lines("queries.jsonl");
+    // The public set's bars; another set (VETTING_EVAL_DIR) is held to the kept-aside set's.
+    let bars = if std::env::var_os("VETTING_EVAL_DIR").is_some() {
+        KEPT_ASIDE_BARS
+    } else {
+        (1.0, 0.99)
+    };
+    score_set(&set_dir(), bars).await;
+}
+
+/// The bars of the kept-aside set: positives flagged, `strong` rows decided.
+const KEPT_ASIDE_BARS: (f64, f64) = (0.99, 0.98);
+
+/// A second set, `tests/data/identity-extra`: 5,000 listed people and about 3,000 checks of 34
+/// kinds, written by a generator (`gen.py` beside it) whose author had not seen the matcher.
+/// Held to the kept-aside set's bars.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extra_identity_set_meets_the_kept_aside_bars() {
+    let dir = format!("{}/tests/data/identity-extra", env!("CARGO_MANIFEST_DIR"));
+    score_set(&dir, KEPT_ASIDE_BARS).await;
+}
+
+/// Loads the set in `dir`, runs its checks through `CheckBatch`, prints a table by kind and every
+/// row that missed, and asserts the bars `(positives flagged, strong rows decided)` and at most
+/// 0.5% of negatives flagged.
+async fn score_set(set: &str, (flag_bar, strong_bar): (f64, f64)) {
+    let rows: Vec<Row> = lines(set, "registry.jsonl");
+    let queries: Vec<Query> = lines(set, "queries.jsonl");
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("store"), StoreOptions::default()).unwrap();
     // The set's dates run to the present; a clock in the future of them all.
@@ -324,12 +349,6 @@ async fn public_identity_set_meets_the_bars() {
     );
     let _ = stop.send(());
     serving.await.unwrap().unwrap();
-    // The public set's bars; another set (VETTING_EVAL_DIR) is held to the kept-aside set's.
-    let (flag_bar, strong_bar) = if std::env::var_os("VETTING_EVAL_DIR").is_some() {
-        (0.99, 0.98)
-    } else {
-        (1.0, 0.99)
-    };
     let flag_rate = (positives - missed.len()) as f64 / positives as f64;
     assert!(flag_rate >= flag_bar, "positives missed: {missed:?}");
     assert!(
