@@ -251,12 +251,16 @@ fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<(f64, Vec<String>, bool)> {
     }
     // Given names run together on one side ("Maryjane" / "Mary Jane", "AndreMatthew David" /
     // "Andre Matthew David"): checked even when a pairing agrees, since the run-together word
-    // may sound like the first name alone and pair with it at a lower level.
+    // may sound like the first name alone and pair with it at a lower level. Only names of
+    // three letters or more count as run together: an initial glued on reproduces another
+    // name ("Paul A" / "Paula", "Jo E" / "Joe"), which must stay a weaker pairing.
     let (qa, ca): (String, String) = (
         q.iter().map(Tok::text).collect(),
         c.iter().map(Tok::text).collect(),
     );
-    if qa == ca && (q.len() > 1 || c.len() > 1) {
+    let names = |t: &[Tok]| t.iter().all(|t| t.text().len() >= 3);
+    let together_allowed = !found || (names(q) && names(c));
+    if together_allowed && qa == ca && (q.len() > 1 || c.len() > 1) {
         let together = (
             0.95,
             vec![format!(
@@ -761,6 +765,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m.strength, Strength::Strong);
+    }
+
+    #[test]
+    fn an_initial_glued_onto_a_given_name_is_not_a_run_together_strong_match() {
+        // Opposite-sex twins share the family name and the date: "Paul A" is not "Paula".
+        for (q, c) in [
+            ("Paul A", "Paula"),
+            ("Robert A", "Roberta"),
+            ("Eric A", "Erica"),
+            ("Dan A", "Dana"),
+            ("Jo E", "Joe"),
+            ("Christophe R", "Christopher"),
+            ("J R", "Jr"),
+        ] {
+            for (a, b) in [(q, c), (c, q)] {
+                let m = cmp(
+                    &person(&[(a, "Harvey")], d(1990, 4, 4), &[]),
+                    &person(&[(b, "Harvey")], d(1990, 4, 4), &[]),
+                );
+                assert!(
+                    m.as_ref().is_none_or(|m| m.strength != Strength::Strong),
+                    "{a}/{b}: {m:?}"
+                );
+            }
+        }
     }
 
     #[test]
