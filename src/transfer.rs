@@ -213,7 +213,9 @@ pub const IMPORT_BATCH: usize = 512;
 /// entries land beside one another in the index, and sled inserts neighbours faster.
 pub const INDEX_WINDOW: usize = 4_000_000;
 
-/// A bulk import into a store no server is using, batch by batch.
+/// A bulk import into a store no server is using, batch by batch. One at a time: the mark that
+/// the index is incomplete is one flag, and a check made while entries are pending would not
+/// see them (`vetting import` holds the store's lock, so no server can be reading it).
 ///
 /// Each batch is one transaction: its subjects, lookups, match records and audit events, all
 /// or none. One transaction for many subjects pays sled's per-transaction cost once. The
@@ -293,21 +295,6 @@ impl<'a> BulkImport<'a> {
 }
 
 impl Vetting {
-    /// Imports one subject as recorded elsewhere (listings and investigations kept as they are,
-    /// no lifecycle rules applied). Returns false when its subject_id is already here.
-    pub fn import_subject(&self, who: &Principal, p: &pb::Subject) -> Result<bool> {
-        Ok(self.import_subjects(who, std::slice::from_ref(p))? == 1)
-    }
-
-    /// Imports a batch of subjects as a [`BulkImport`] of one batch: all of them or none, durable
-    /// and in the candidate index when it returns. Returns how many were created.
-    pub fn import_subjects(&self, who: &Principal, batch: &[pb::Subject]) -> Result<usize> {
-        let mut import = BulkImport::new(self, who);
-        let created = import.add(batch)?;
-        import.finish()?;
-        Ok(created)
-    }
-
     /// Imports JSON lines from `input`, [`IMPORT_BATCH`] subjects to a transaction; stops at the
     /// first bad line, naming it (the lines before it stay imported).
     pub fn import_lines(
@@ -361,7 +348,11 @@ impl Vetting {
         if let Err(e) = import_batch(&mut import, &batch, &lines, &mut report) {
             failure = Some(e);
         }
-        // What was imported before a refused line stays, indexed and durable.
+        // What was imported before a refused line stays, indexed and durable. After a store
+        // failure nothing more is written: the index stays marked incomplete, for a reindex.
+        if let Some(TransferError::Service(e @ Error::Store(_))) = failure {
+            return Err(e.into());
+        }
         import.finish()?;
         match failure {
             Some(e) => Err(e),

@@ -513,11 +513,14 @@ impl Store {
                 .chunks(run)
                 .map(|c| scope.spawn(move || insert_all(c)))
                 .collect();
-            handles.into_iter().try_for_each(|h| {
-                // A writer that panicked wrote an unknown part of its run: the index stays
-                // marked incomplete, and the import reports a failure.
-                h.join().unwrap_or(Err(StoreError::IndexWriter))
-            })
+            // Every writer is joined before the first failure is returned (a writer left
+            // unjoined that panicked would make the scope panic). A writer that failed wrote an
+            // unknown part of its run: the index stays marked incomplete.
+            let results: Vec<_> = handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(Err(StoreError::IndexWriter)))
+                .collect();
+            results.into_iter().collect::<Result<(), StoreError>>()
         })?;
         entries.0.clear();
         Ok(())

@@ -218,11 +218,12 @@ const KEPT_ASIDE_BARS: (f64, f64) = (0.99, 0.98);
 
 /// A second set, `tests/data/identity-extra`: 5,000 listed people and about 3,000 checks of 34
 /// kinds, written by a generator (`gen.py` beside it) whose author had not seen the matcher.
-/// Held to the kept-aside set's bars.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn extra_identity_set_meets_the_kept_aside_bars() {
+async fn extra_identity_set_meets_the_bars() {
     let dir = format!("{}/tests/data/identity-extra", env!("CARGO_MANIFEST_DIR"));
-    score_set(&dir, KEPT_ASIDE_BARS).await;
+    // Every positive and 99% of strong rows: the set's misses were mended after it first ran
+    // (see its README), so it guards against regressions at the public set's bars.
+    score_set(&dir, (1.0, 0.99)).await;
 }
 
 /// Loads the set in `dir`, runs its checks through `CheckBatch`, prints a table by kind and every

@@ -140,6 +140,17 @@ fn a_bad_line_is_named_and_the_lines_before_it_stay() {
     assert!(stderr.contains("line 3"), "{stderr}");
     assert!(stderr.contains("date_of_birth"), "{stderr}");
     assert_eq!(export(&data).len(), 2);
+    // The lines before the bad one are indexed, not only stored.
+    {
+        let store = vetting::store::Store::open(
+            &data.join("store"),
+            vetting::store::StoreOptions::default(),
+        )
+        .unwrap();
+        let v = vetting::service::Vetting::new(store, vetting::clock::Clock::System);
+        assert_found(&v, 0);
+        assert_found(&v, 1);
+    }
 
     // Malformed JSON is named the same way.
     let file = dir.path().join("broken.jsonl");
@@ -181,11 +192,17 @@ fn a_bulk_write_stopped_before_its_index_entries_is_refused_until_reindex() {
     drop(v);
     // The transaction of a further bulk write commits; the process dies before its entries.
     let mut s = store.subjects_from(None).next().unwrap().unwrap();
-    s.listings.clear();
+    // A listed person (so with index entries to lose): the first one's identity and listing,
+    // under new ids.
+    for l in &mut s.listings {
+        l.listing_id = Id::new(IdKind::Listing, &Clock::System).to_string();
+    }
     let id = Id::new(IdKind::Subject, &Clock::System);
     s.subject_id = id.to_string();
+    let rec = vetting::store::match_record_of(&s);
+    assert!(rec.is_some(), "the crash-left subject must be listed");
     store
-        .transact(|tx| tx.put_new_subject_unindexed(&id, &s, None))
+        .transact(|tx| tx.put_new_subject_unindexed(&id, &s, rec.as_ref()))
         .unwrap();
     store.flush_blocking().unwrap();
     drop(store);
@@ -204,9 +221,30 @@ fn a_bulk_write_stopped_before_its_index_entries_is_refused_until_reindex() {
     let out = vetting(&["reindex"], &data);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("reindexed 3 listed subjects"), "{stderr}");
+    assert!(stderr.contains("reindexed 4 listed subjects"), "{stderr}");
     let store = Store::open(&path, StoreOptions::default()).unwrap();
     assert_eq!(store.subject_count(), 4);
+    // The subject the crash left unindexed is found again, beside the one it copies.
+    let v = vetting::service::Vetting::new(store, Clock::System);
+    for i in 0..3 {
+        assert_found(&v, i);
+    }
+    let family = s.name.family_name.clone();
+    let same = |m: &&vetting::check::MatchView| m.matched_name.family_name == family;
+    let input = vetting::check::CheckInput {
+        name: Some(s.name.clone()),
+        date_of_birth: s.date_of_birth,
+        purpose: Some(vetting::domain::model::Purpose::Recruitment),
+        ..Default::default()
+    };
+    let checker = vetting::auth::Principal {
+        key_id: "test".into(),
+        organisation: "Kent Police".into(),
+        role: vetting::auth::Role::Checker,
+    };
+    let found = v.find(&checker, &input).unwrap();
+    assert_eq!(found.matches.iter().filter(same).count(), 2);
+    assert!(found.matches.iter().any(|m| m.subject_id == s.subject_id));
 }
 
 /// A bulk import writes its index entries window by window, and the last ones when it finishes:
