@@ -487,9 +487,7 @@ impl Store {
         self.t
             .meta
             .insert(META_INDEX, &matching::INDEX_FORMAT_VERSION.to_be_bytes())?;
-        self.db.flush()?;
-        self.t.meta.remove(META_INDEX_INCOMPLETE)?;
-        self.db.flush()?;
+        self.index_complete()?;
         Ok(n)
     }
 

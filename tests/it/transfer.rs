@@ -25,21 +25,34 @@ fn line(i: usize) -> String {
     )
 }
 
-/// A check for the person of [`line`] `i` finds them, strongly, as barred.
-fn assert_found(v: &vetting::service::Vetting, i: usize) {
-    use vetting::domain::identity::{Date, PersonName};
+/// What a checker finds for `name` born on `date_of_birth`.
+fn find(
+    v: &vetting::service::Vetting,
+    name: vetting::domain::identity::PersonName,
+    date_of_birth: Option<vetting::domain::identity::Date>,
+) -> vetting::check::Found {
     let checker = vetting::auth::Principal {
         key_id: "test".into(),
         organisation: "Kent Police".into(),
         role: vetting::auth::Role::Checker,
     };
     let input = vetting::check::CheckInput {
-        name: Some(PersonName::new("Alan", format!("Imported{i}"))),
-        date_of_birth: Some(Date::new(1980, 1, 1 + (i % 28) as u8)),
+        name: Some(name),
+        date_of_birth,
         purpose: Some(vetting::domain::model::Purpose::Recruitment),
         ..Default::default()
     };
-    let found = v.find(&checker, &input).unwrap();
+    v.find(&checker, &input).unwrap()
+}
+
+/// A check for the person of [`line`] `i` finds them, strongly, as barred.
+fn assert_found(v: &vetting::service::Vetting, i: usize) {
+    use vetting::domain::identity::{Date, PersonName};
+    let found = find(
+        v,
+        PersonName::new("Alan", format!("Imported{i}")),
+        Some(Date::new(1980, 1, 1 + (i % 28) as u8)),
+    );
     let family = format!("Imported{i}");
     let m = found
         .matches
@@ -231,18 +244,7 @@ fn a_bulk_write_stopped_before_its_index_entries_is_refused_until_reindex() {
     }
     let family = s.name.family_name.clone();
     let same = |m: &&vetting::check::MatchView| m.matched_name.family_name == family;
-    let input = vetting::check::CheckInput {
-        name: Some(s.name.clone()),
-        date_of_birth: s.date_of_birth,
-        purpose: Some(vetting::domain::model::Purpose::Recruitment),
-        ..Default::default()
-    };
-    let checker = vetting::auth::Principal {
-        key_id: "test".into(),
-        organisation: "Kent Police".into(),
-        role: vetting::auth::Role::Checker,
-    };
-    let found = v.find(&checker, &input).unwrap();
+    let found = find(&v, s.name.clone(), s.date_of_birth);
     assert_eq!(found.matches.iter().filter(same).count(), 2);
     assert!(found.matches.iter().any(|m| m.subject_id == s.subject_id));
 }
