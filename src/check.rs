@@ -167,8 +167,12 @@ impl Vetting {
         }
     }
 
-    /// A whole check: validate, find, decide, and audit in one atomic write. The caller flushes
-    /// the store before answering.
+    /// A whole check: validate, find, decide, and audit in one atomic write. When this returns,
+    /// the audit event is in the check journal and survives the process being killed; when the
+    /// store syncs checks instead ([`Store::journals_checks`] is false), the caller flushes the
+    /// store before answering.
+    ///
+    /// [`Store::journals_checks`]: crate::store::Store::journals_checks
     pub fn check(&self, who: &Principal, c: &CheckInput) -> Result<CheckResult> {
         let purpose = self.validate_check(c)?;
         let found = self.find(who, c)?;
@@ -186,8 +190,10 @@ impl Vetting {
         entry.subject_ids = found.matches.iter().map(|m| m.subject_id.clone()).collect();
         entry.outcome = Some(outcome);
         entry.check_id = check_id.clone();
-        self.store
+        let event = self
+            .store
             .transact(|tx| tx.append_audit(now, entry.clone()))?;
+        self.store.journal_check(&event)?;
         Ok(CheckResult {
             check_id,
             outcome,

@@ -138,6 +138,7 @@ pub async fn serve(
     let server = router.serve_with_incoming_shutdown(incoming, async {
         let _ = stop_rx.await;
     });
+    let checkpoints = tokio::spawn(checkpoint_every(vetting.store.clone(), CHECKPOINT_EVERY));
     tracing::info!(%addr, "serving");
     tokio::pin!(server);
     tokio::select! {
@@ -158,9 +159,32 @@ pub async fn serve(
             }
         }
     }
-    vetting.store.flush().await?;
+    checkpoints.abort();
+    let store = vetting.store.clone();
+    tokio::task::spawn_blocking(move || store.checkpoint())
+        .await
+        .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
     tracing::info!("store flushed; stopped");
     Ok(())
+}
+
+/// How often the check journal is checkpointed (see [`crate::store::journal`]).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Checkpoints the check journal every `every`: flushes the store and removes the journal
+/// files whose events it now holds on disk.
+async fn checkpoint_every(store: crate::store::Store, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let s = store.clone();
+        match tokio::task::spawn_blocking(move || s.checkpoint()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "check journal checkpoint failed"),
+            Err(e) => tracing::error!(error = %e, "check journal checkpoint task failed"),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

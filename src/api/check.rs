@@ -14,7 +14,8 @@ use crate::error::Error;
 use crate::pb::{self, check_service_server::CheckService};
 use crate::service::Vetting;
 
-/// Most requests of a batch answered with one flush of the store.
+/// Most requests of a batch checked in one task (and, when the store syncs checks, answered
+/// with one flush).
 const BATCH_CHUNK: usize = 256;
 
 #[derive(Debug)]
@@ -38,7 +39,7 @@ impl CheckService for CheckApi {
     ) -> Result<Response<pb::CheckResponse>, Status> {
         let who = principal(&req)?;
         let r = req.into_inner();
-        let result = run(&self.v, "Check", &who.clone(), Writes::Yes, move |v| {
+        let result = run(&self.v, "Check", &who.clone(), Writes::Checks, move |v| {
             v.check(&who, &check_in(&r)?)
         })
         .await?;
@@ -48,8 +49,9 @@ impl CheckService for CheckApi {
     type CheckBatchStream = ResponseStream;
 
     /// Answers in order. Requests already waiting are taken together (up to `BATCH_CHUNK`),
-    /// checked and audited, and the store flushed once before their answers go out. A bad
-    /// request ends the stream with an error naming its position; answers before it stand.
+    /// checked and audited (and, when the store syncs checks, the store flushed once before
+    /// their answers go out). A bad request ends the stream with an error naming its position;
+    /// answers before it stand.
     async fn check_batch(
         &self,
         req: Request<Streaming<pb::CheckRequest>>,
@@ -87,7 +89,7 @@ impl CheckService for CheckApi {
                         &v,
                         "CheckBatch.chunk",
                         &who.clone(),
-                        Writes::Yes,
+                        Writes::Checks,
                         move |v| {
                             let mut answers = Vec::with_capacity(chunk.len());
                             for (i, r) in chunk.into_iter().enumerate() {

@@ -50,7 +50,19 @@ pub fn principal<T>(req: &Request<T>) -> Result<Principal, Status> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Writes {
     Yes,
+    /// Only checks' audit events: in the check journal already, unless the store syncs checks.
+    Checks,
     No,
+}
+
+impl Writes {
+    fn flush(self, store: &crate::store::Store) -> bool {
+        match self {
+            Self::Yes => true,
+            Self::Checks => !store.journals_checks(),
+            Self::No => false,
+        }
+    }
 }
 
 /// Runs `op` on the blocking pool inside a span for `method` and `who`, flushes the store if
@@ -81,7 +93,7 @@ pub async fn run<T: Send + 'static>(
             })?
             .map_err(Status::from);
         let result = match result {
-            Ok(t) if writes == Writes::Yes => match store.flush().await {
+            Ok(t) if writes.flush(&store) => match store.flush().await {
                 Ok(()) => Ok(t),
                 Err(e) => Err(Status::from(crate::error::Error::from(e))),
             },

@@ -38,6 +38,7 @@ impl From<Error> for Status {
                 | StoreError::IndexIncomplete(_)
                 | StoreError::IndexWriter
                 | StoreError::Corrupt { .. }
+                | StoreError::Journal { .. }
                 | StoreError::Sled(_) => internal(&e),
             },
         }

@@ -14,6 +14,7 @@
 //! Nothing is deleted from `subjects`, `listings`, `investigations` or `audit`. Index entries
 //! and match records are derived data: they follow the subject, and `reindex` rebuilds them.
 
+pub mod journal;
 pub mod keys;
 
 use std::collections::BTreeSet;
@@ -39,6 +40,8 @@ const META_DATA_VERSION: &[u8] = b"data_version";
 const META_AUDIT_HEAD: &[u8] = b"audit_head";
 /// Present while a bulk write's candidate-index entries are not all in the index yet.
 const META_INDEX_INCOMPLETE: &[u8] = b"index_incomplete";
+/// The newest check-journal file whose events are in the store (see [`journal`]).
+const META_JOURNAL_REPLAYED: &[u8] = b"journal_replayed";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -66,6 +69,12 @@ pub enum StoreError {
     IndexWriter,
     #[error("corrupt record in tree {tree}")]
     Corrupt { tree: &'static str },
+    #[error("check journal in {path}")]
+    Journal {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("sled")]
     Sled(#[from] sled::Error),
 }
@@ -79,6 +88,9 @@ pub struct StoreOptions {
     pub allow_outdated_index: bool,
     /// Remove the store when dropped (tests, the demo).
     pub temporary: bool,
+    /// Flush the store for every check's audit event before its answer, rather than writing it
+    /// to the check journal (see [`journal`]): survives a power cut, costs an fsync a check.
+    pub sync_checks: bool,
 }
 
 impl Default for StoreOptions {
@@ -87,6 +99,7 @@ impl Default for StoreOptions {
             cache_bytes: 512 * 1024 * 1024,
             allow_outdated_index: false,
             temporary: false,
+            sync_checks: false,
         }
     }
 }
@@ -161,6 +174,8 @@ pub struct Store {
     db: sled::Db,
     t: Trees,
     path: PathBuf,
+    /// `None` when every check is flushed instead (`sync_checks`).
+    journal: Option<std::sync::Arc<journal::Journal>>,
 }
 
 fn is_lock_error(e: &sled::Error) -> bool {
@@ -202,13 +217,114 @@ impl Store {
             audit_by_subject: open("audit_by_subject")?,
             audit_by_org: open("audit_by_org")?,
         };
-        let store = Self {
+        let mut store = Self {
             db,
             t,
             path: path.to_owned(),
+            journal: None,
         };
         store.check_format(opts.allow_outdated_index)?;
+        let journal = store.recover_journal()?;
+        if !opts.sync_checks {
+            store.journal = Some(std::sync::Arc::new(journal));
+        }
         Ok(store)
+    }
+
+    fn journal_error(&self, source: std::io::Error) -> StoreError {
+        StoreError::Journal {
+            path: self.path.join("journal"),
+            source,
+        }
+    }
+
+    /// Puts back the check audit events a killed process left only in its journal, and starts
+    /// a new journal.
+    fn recover_journal(&self) -> Result<journal::Journal, StoreError> {
+        let replayed = self
+            .t
+            .meta
+            .get(META_JOURNAL_REPLAYED)?
+            .map_or(Ok(0), |b| decode_u64("meta", &b))?;
+        let left =
+            journal::Journal::leftover(&self.path, replayed).map_err(|e| self.journal_error(e))?;
+        let mut missing = Vec::new();
+        for e in left.events {
+            let stored = self.audit_event(e.sequence)?;
+            if stored.is_none_or(|s| s.hash != e.hash) {
+                missing.push(e);
+            }
+        }
+        missing.sort_by_key(|e| e.sequence);
+        if let Some(newest) = left
+            .generations
+            .iter()
+            .copied()
+            .max()
+            .filter(|g| *g > replayed)
+        {
+            self.transact(|tx| {
+                for e in &missing {
+                    tx.append_audit(e.at_ms, e.entry.clone())?;
+                }
+                tx.meta
+                    .insert(META_JOURNAL_REPLAYED, &newest.to_be_bytes())?;
+                Ok(())
+            })
+            .map_err(|e| match e {
+                Error::Store(s) => s,
+                _ => StoreError::Corrupt { tree: "audit" },
+            })?;
+            self.db.flush()?;
+            tracing::info!(
+                restored = missing.len(),
+                files = left.generations.len(),
+                "check journal replayed"
+            );
+        }
+        if left.damaged > 0 {
+            tracing::warn!(
+                files = left.damaged,
+                "check journal files ended in a record cut short (writes never completed, their checks never answered)"
+            );
+        }
+        journal::Journal::start(&self.path, &left.generations, replayed)
+            .map_err(|e| self.journal_error(e))
+    }
+
+    /// Whether checks' audit events go to the check journal (else the store is flushed for
+    /// each, `sync_checks`).
+    pub fn journals_checks(&self) -> bool {
+        self.journal.is_some()
+    }
+
+    /// Makes a check's audit event, committed by [`Store::transact`], survive the process by
+    /// appending it to the check journal. Does nothing when the store syncs checks: the caller
+    /// flushes the store before answering.
+    pub fn journal_check(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let Some(j) = &self.journal else {
+            return Ok(());
+        };
+        if let Err(e) = j.append(event) {
+            // A full disk or a lost directory: fall back to the flush, and say so.
+            tracing::error!(error = %e, "cannot write the check journal; flushing the store instead");
+            self.db.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Ends the current journal file, flushes the store, and removes the journal files whose
+    /// events are now on disk in the store. Run every second or so, and at shutdown.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let Some(j) = &self.journal else {
+            return Ok(());
+        };
+        let ended = j.rotate().map_err(|e| self.journal_error(e))?;
+        self.db.flush()?;
+        if let Some(g) = ended {
+            j.remove_up_to(g).map_err(|e| self.journal_error(e))?;
+        }
+        Ok(())
     }
 
     fn check_format(&self, allow_outdated_index: bool) -> Result<(), StoreError> {

@@ -7,12 +7,15 @@ use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+use vetting::audit::{AuditEntry, AuditEvent};
 use vetting::auth::Role;
 use vetting::clock::Clock;
 use vetting::pb;
 use vetting::pb::check_service_client::CheckServiceClient;
 use vetting::pb::registry_service_client::RegistryServiceClient;
 use vetting::server::Limits;
+use vetting::store::Store;
+use vetting::store::journal::encode_record;
 
 use crate::harness::*;
 
@@ -231,6 +234,206 @@ async fn kill_9_right_after_an_acknowledged_write_loses_nothing() {
         .into_inner();
     assert!(v.intact, "{v:?}");
     assert_eq!(v.events_checked, 4, "create, add_listing, get, check");
+}
+
+/// Checks answered, then SIGKILL at once: after a restart every check is in the audit trail,
+/// once, and the chain holds. `extra` goes to the first `serve`.
+async fn checks_survive_kill_9(extra: &[&str]) {
+    let setup = ChildSetup::new();
+    let mut server = ChildServer::start_with(&setup.data(), setup.root.path(), extra);
+    let channel = server.channel().await;
+    let mut reg = RegistryServiceClient::new(channel.clone());
+    let subject = reg
+        .create_subject(authed(
+            &setup.registrar.token,
+            pb::CreateSubjectRequest {
+                subject: Some(person("John", "Smith", (1980, 1, 15))),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    reg.add_listing(authed(
+        &setup.registrar.token,
+        pb::AddListingRequest {
+            subject_id: subject.subject_id.clone(),
+            listing: Some(barred_listing("Kent Police", false)),
+            request_id: String::new(),
+        },
+    ))
+    .await
+    .unwrap();
+    let mut checks = CheckServiceClient::new(channel.clone());
+    let mut check_ids = Vec::new();
+    for given in ["John", "Jon", "Johnny", "Ann", "Peter"] {
+        let r = checks
+            .check(authed(
+                &setup.checker.token,
+                check_req(given, "Smith", Some((1980, 1, 15))),
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        check_ids.push(r.check_id);
+    }
+    let batch: Vec<_> = ["Zed", "Amy", "Raj"]
+        .into_iter()
+        .map(|g| check_req(g, "Jones", Some((1990, 2, 3))))
+        .collect();
+    let mut answers = checks
+        .check_batch(authed(&setup.checker.token, tokio_stream::iter(batch)))
+        .await
+        .unwrap()
+        .into_inner();
+    while let Some(a) = answers.message().await.unwrap() {
+        check_ids.push(a.check_id);
+    }
+    assert_eq!(check_ids.len(), 8);
+    // The instant the last answer is in: SIGKILL, no chance to flush on the way out.
+    server.child.kill().unwrap();
+    assert!(!server.child.wait().unwrap().success());
+    drop((reg, checks, channel, server));
+
+    let server = setup.serve();
+    let channel = server.channel().await;
+    let mut audit = pb::audit_service_client::AuditServiceClient::new(channel);
+    let v = audit
+        .verify_audit_log(authed(&setup.auditor.token, pb::VerifyAuditLogRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(v.intact, "{v:?}");
+    assert_eq!(v.events_checked, 10, "create, add_listing and eight checks");
+    let events = audit
+        .list_audit_events(authed(
+            &setup.auditor.token,
+            pb::ListAuditEventsRequest {
+                page_size: 100,
+                organisation: CHECKER_ORG.into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    let audited: Vec<&str> = events.iter().map(|e| e.check_id.as_str()).collect();
+    assert_eq!(audited, check_ids, "every answered check, once, in order");
+    assert_eq!(events[0].subject_ids, vec![subject.subject_id]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_right_after_checks_keeps_their_audit_events() {
+    checks_survive_kill_9(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_right_after_checks_keeps_their_audit_events_with_sync_checks() {
+    checks_survive_kill_9(&["--sync-checks"]).await;
+}
+
+/// Writes `records` as check-journal file `generation` of the store in `data_dir`, as a killed
+/// process leaves it.
+fn leave_journal(data_dir: &std::path::Path, generation: u64, records: &[u8]) {
+    let dir = store_path(data_dir).join("journal");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{generation:020}.log")), records).unwrap();
+}
+
+fn check_entry(check_id: &str) -> AuditEntry {
+    AuditEntry {
+        organisation: CHECKER_ORG.into(),
+        action: "check".into(),
+        check_id: check_id.into(),
+        ..AuditEntry::default()
+    }
+}
+
+fn stored_check_ids(store: &Store) -> Vec<String> {
+    let events: Vec<_> = store.audit_from(1).map(Result::unwrap).collect();
+    let v = vetting::audit::verify(events.clone(), store.audit_head().unwrap());
+    assert!(v.intact, "{v:?}");
+    events
+        .into_iter()
+        .map(|(_, e)| e.unwrap().entry.check_id)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_journal_left_by_a_killed_process_is_replayed_into_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (third, head_hash) = {
+        let store = open_store(dir.path()).await;
+        for id in ["c1", "c2", "c3"] {
+            store
+                .transact(|tx| tx.append_audit(NOW_MS, check_entry(id)))
+                .unwrap();
+        }
+        store.checkpoint().unwrap();
+        (
+            store.audit_event(3).unwrap().unwrap(),
+            store.audit_head().unwrap().unwrap().1,
+        )
+    };
+    // Event 3 reached the store; 4 and 5 did not (their journal records were written by two
+    // threads, 5 first); a record cut short (a write that never completed) ends the file.
+    let fourth = AuditEvent::seal(4, NOW_MS, check_entry("c4"), head_hash);
+    let fifth = AuditEvent::seal(5, NOW_MS, check_entry("c5"), fourth.hash.clone());
+    let mut records = Vec::new();
+    for e in [&third, &fifth, &fourth] {
+        records.extend(encode_record(e).unwrap());
+    }
+    let cut = encode_record(&AuditEvent::seal(
+        6,
+        NOW_MS,
+        check_entry("c6"),
+        fifth.hash.clone(),
+    ))
+    .unwrap();
+    records.extend_from_slice(&cut[..cut.len() - 3]);
+    leave_journal(dir.path(), 9, &records);
+
+    let store = open_store(dir.path()).await;
+    assert_eq!(stored_check_ids(&store), ["c1", "c2", "c3", "c4", "c5"]);
+    assert_eq!(
+        store.audit_event(5).unwrap().unwrap(),
+        fifth,
+        "in place, as sealed"
+    );
+    drop(store);
+    let store = open_store(dir.path()).await;
+    assert_eq!(stored_check_ids(&store).len(), 5, "replayed once");
+    let journal = store_path(dir.path()).join("journal");
+    let files: Vec<_> = std::fs::read_dir(&journal).unwrap().collect();
+    assert_eq!(files.len(), 1, "replayed files removed, one new file");
+}
+
+#[tokio::test]
+async fn a_journaled_check_after_a_lost_unanswered_write_takes_its_place_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let head_hash = {
+        let store = open_store(dir.path()).await;
+        store
+            .transact(|tx| tx.append_audit(NOW_MS, check_entry("c1")))
+            .unwrap();
+        store.checkpoint().unwrap();
+        store.audit_head().unwrap().unwrap().1
+    };
+    // Event 2 was a registry write lost before its flush (never answered); check 3, chained
+    // after it, was answered and journaled.
+    let lost = AuditEvent::seal(2, NOW_MS, AuditEntry::default(), head_hash);
+    let third = AuditEvent::seal(3, NOW_MS, check_entry("c3"), lost.hash);
+    let records = encode_record(&third).unwrap();
+    leave_journal(dir.path(), 4, &records);
+    let store = open_store(dir.path()).await;
+    assert_eq!(stored_check_ids(&store), ["c1", "c3"], "re-chained at 2");
+    drop(store);
+    // The same file again, as a crash between the replay's flush and the removal of its files
+    // would leave it: not replayed twice.
+    leave_journal(dir.path(), 4, &records);
+    let store = open_store(dir.path()).await;
+    assert_eq!(stored_check_ids(&store), ["c1", "c3"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -449,23 +449,31 @@ impl ChildServer {
     /// Starts `vetting serve --data-dir DIR` on a free port and waits (at most ~10 s) until the
     /// port accepts connections. Its log goes to `DIR/../serve-<port>.log`.
     pub fn start(data_dir: &Path, log_dir: &Path) -> Self {
+        Self::start_with(data_dir, log_dir, &[])
+    }
+
+    /// As [`ChildServer::start`], with `extra` arguments to `serve`.
+    pub fn start_with(data_dir: &Path, log_dir: &Path, extra: &[&str]) -> Self {
         let port = free_port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let log = log_dir.join(format!("serve-{port}.log"));
-        let child = vetting_cmd(&[
+        let addr_text = addr.to_string();
+        let mut args = vec![
             "serve",
             "--listen",
-            &addr.to_string(),
+            &addr_text,
             "--data-dir",
             data_dir.to_str().unwrap(),
             "--shutdown-grace-secs",
             "3",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+        ];
+        args.extend_from_slice(extra);
+        let child = vetting_cmd(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
         let mut server = Self { child, addr, log };
         server.wait_ready();
         server

@@ -1,0 +1,309 @@
+//! The check journal: a check's audit event, written to a plain file before the answer goes out.
+//!
+//! A check writes nothing but its audit event. Flushing sled (an fsync) for each one would cost
+//! about 300 µs of every check's answer; instead the event, once committed to sled in memory, is
+//! appended to this journal with one `write`. From then on it is in the kernel's page cache, so it
+//! survives the process being killed (`kill -9`, a panic, the OOM killer) the instant after the
+//! answer. It reaches the disk with sled's next flush: sled's own, every half second; any
+//! registry write's, which is flushed before its answer; or the checkpoint, every second. Only a
+//! power cut or a kernel crash in that window can lose it; `--sync-checks` closes that window at
+//! the cost of an fsync a check.
+//!
+//! A checkpoint starts a new journal file, flushes sled (so every event in the older files is on
+//! disk in the store), then removes the older files. At open, the events of any files left (a
+//! process that was killed) are put back into the store where they are missing, in one
+//! transaction that also records the newest file replayed, so a replay is never applied twice.
+//!
+//! Files: `journal/<generation, 20 digits>.log`, records of `length (u32 LE), the first 8 bytes
+//! of the SHA-256 of the payload, payload (the postcard-encoded event)`. A record cut short or
+//! damaged ends the file's replay: its write never completed, so its check was never answered.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
+use crate::audit::AuditEvent;
+
+const DIR: &str = "journal";
+const EXT: &str = "log";
+const HEADER: usize = 12;
+
+/// The open journal: the file checks append to, and its generation.
+#[derive(Debug)]
+pub struct Journal {
+    dir: PathBuf,
+    current: Mutex<Current>,
+}
+
+#[derive(Debug)]
+struct Current {
+    file: File,
+    generation: u64,
+    records: u64,
+    /// Bytes written: a failed write is cut back to this.
+    len: u64,
+    /// A failed write could not be cut back: nothing more goes in this file.
+    broken: bool,
+}
+
+impl Current {
+    fn new(file: File, generation: u64) -> Self {
+        Self {
+            file,
+            generation,
+            records: 0,
+            len: 0,
+            broken: false,
+        }
+    }
+}
+
+/// What a replay found: the events of the files left after a given generation, and the
+/// generations of all the files left.
+#[derive(Debug, Default)]
+pub struct Leftover {
+    pub events: Vec<AuditEvent>,
+    pub generations: Vec<u64>,
+    /// Records cut short or damaged (each ends its file's replay).
+    pub damaged: usize,
+}
+
+fn checksum(payload: &[u8]) -> [u8; 8] {
+    let digest = Sha256::digest(payload);
+    let mut out = [0u8; 8];
+    out.copy_from_slice(digest.get(..8).unwrap_or(&[0; 8]));
+    out
+}
+
+/// One record, ready for a single `write`.
+pub fn encode_record(event: &AuditEvent) -> io::Result<Vec<u8>> {
+    let payload = postcard::to_stdvec(event).map_err(io::Error::other)?;
+    let len = u32::try_from(payload.len()).map_err(io::Error::other)?;
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&checksum(&payload));
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+/// The events of one file's bytes, up to the first record cut short or damaged; and whether
+/// there was one.
+pub fn decode_records(mut bytes: &[u8]) -> (Vec<AuditEvent>, bool) {
+    let mut events = Vec::new();
+    while !bytes.is_empty() {
+        let Some((header, rest)) = bytes.split_at_checked(HEADER) else {
+            return (events, true);
+        };
+        let Some((len, sum)) = header.split_first_chunk::<4>() else {
+            return (events, true);
+        };
+        let len = u32::from_le_bytes(*len) as usize;
+        let Some((payload, rest)) = rest.split_at_checked(len) else {
+            return (events, true);
+        };
+        if checksum(payload) != sum {
+            return (events, true);
+        }
+        match postcard::from_bytes::<AuditEvent>(payload) {
+            Ok(e) => events.push(e),
+            Err(_) => return (events, true),
+        }
+        bytes = rest;
+    }
+    (events, false)
+}
+
+fn file_of(dir: &Path, generation: u64) -> PathBuf {
+    dir.join(format!("{generation:020}.{EXT}"))
+}
+
+fn generation_of(path: &Path) -> Option<u64> {
+    if path.extension()? != EXT {
+        return None;
+    }
+    path.file_stem()?.to_str()?.parse().ok()
+}
+
+/// The generations of the journal files in `dir`, oldest first.
+fn generations(dir: &Path) -> io::Result<Vec<u64>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        if let Some(g) = generation_of(&entry?.path()) {
+            out.push(g);
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+fn create(dir: &Path, generation: u64) -> io::Result<File> {
+    OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .open(file_of(dir, generation))
+}
+
+impl Journal {
+    /// The files a previous process left in `store_dir`'s journal, read (those after generation
+    /// `after`) but not removed.
+    pub fn leftover(store_dir: &Path, after: u64) -> io::Result<Leftover> {
+        let dir = store_dir.join(DIR);
+        if !dir.exists() {
+            return Ok(Leftover::default());
+        }
+        let mut out = Leftover::default();
+        for g in generations(&dir)? {
+            if g > after {
+                let (events, damaged) = decode_records(&fs::read(file_of(&dir, g))?);
+                out.events.extend(events);
+                out.damaged += usize::from(damaged);
+            }
+            out.generations.push(g);
+        }
+        Ok(out)
+    }
+
+    /// Removes the files of `generations` and starts a new journal file after all of them and
+    /// after `after`.
+    pub fn start(store_dir: &Path, generations: &[u64], after: u64) -> io::Result<Self> {
+        let dir = store_dir.join(DIR);
+        fs::create_dir_all(&dir)?;
+        for g in generations {
+            remove(&dir, *g)?;
+        }
+        let generation = generations.iter().copied().max().unwrap_or(0).max(after) + 1;
+        let file = create(&dir, generation)?;
+        Ok(Self {
+            dir,
+            current: Mutex::new(Current::new(file, generation)),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Current> {
+        self.current.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Appends `event` with one `write`: when this returns, the event survives the process.
+    pub fn append(&self, event: &AuditEvent) -> io::Result<()> {
+        let record = encode_record(event)?;
+        let mut current = self.lock();
+        if current.broken {
+            return Err(io::Error::other(
+                "the journal file is broken until the next checkpoint",
+            ));
+        }
+        if let Err(e) = current.file.write_all(&record) {
+            // Part of the record may be in the file: cut it off, or records after it would be
+            // unreadable.
+            let len = current.len;
+            if current.file.set_len(len).is_err() {
+                current.broken = true;
+            }
+            return Err(e);
+        }
+        current.len += record.len() as u64;
+        current.records += 1;
+        Ok(())
+    }
+
+    /// Starts a new file if the current one holds anything; returns the generation of the file
+    /// it ends, to be removed once the store is flushed.
+    pub fn rotate(&self) -> io::Result<Option<u64>> {
+        let mut current = self.lock();
+        if current.records == 0 && !current.broken {
+            return Ok(None);
+        }
+        let next = current.generation + 1;
+        let file = create(&self.dir, next)?;
+        let ended = std::mem::replace(&mut *current, Current::new(file, next));
+        Ok(Some(ended.generation))
+    }
+
+    /// Removes the files up to `generation` (the store holds their events on disk).
+    pub fn remove_up_to(&self, generation: u64) -> io::Result<()> {
+        for g in generations(&self.dir)? {
+            if g <= generation {
+                remove(&self.dir, g)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn remove(dir: &Path, generation: u64) -> io::Result<()> {
+    match fs::remove_file(file_of(dir, generation)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::AuditEntry;
+
+    fn event(seq: u64) -> AuditEvent {
+        let entry = AuditEntry {
+            action: "check".into(),
+            check_id: format!("chk_{seq}"),
+            ..AuditEntry::default()
+        };
+        AuditEvent::seal(seq, 1_700_000_000_000 + seq as i64, entry, String::new())
+    }
+
+    #[test]
+    fn records_read_back_in_order() {
+        let mut bytes = Vec::new();
+        for s in 1..=3 {
+            bytes.extend(encode_record(&event(s)).unwrap());
+        }
+        let (events, damaged) = decode_records(&bytes);
+        assert!(!damaged);
+        assert_eq!(events, vec![event(1), event(2), event(3)]);
+    }
+
+    #[test]
+    fn a_record_cut_short_or_damaged_ends_the_replay_there() {
+        let mut bytes = encode_record(&event(1)).unwrap();
+        let second = encode_record(&event(2)).unwrap();
+        for cut in 1..second.len() {
+            let mut b = bytes.clone();
+            b.extend_from_slice(&second[..cut]);
+            assert_eq!(decode_records(&b), (vec![event(1)], true), "cut at {cut}");
+        }
+        let mut flipped = second.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        bytes.extend(flipped);
+        bytes.extend(encode_record(&event(3)).unwrap());
+        assert_eq!(decode_records(&bytes), (vec![event(1)], true));
+    }
+
+    #[test]
+    fn rotation_keeps_appends_in_the_new_file_and_removes_only_ended_ones() {
+        let root = tempfile::tempdir().unwrap();
+        let j = Journal::start(root.path(), &[], 0).unwrap();
+        assert_eq!(j.rotate().unwrap(), None, "an empty file is not ended");
+        j.append(&event(1)).unwrap();
+        let ended = j.rotate().unwrap();
+        assert_eq!(ended, Some(1));
+        j.append(&event(2)).unwrap();
+        j.remove_up_to(1).unwrap();
+        let left = Journal::leftover(root.path(), 0).unwrap();
+        assert_eq!(left.events, vec![event(2)]);
+        assert_eq!(left.generations, vec![2]);
+        assert!(
+            Journal::leftover(root.path(), 2).unwrap().events.is_empty(),
+            "files up to the replayed mark are not read"
+        );
+        drop(j);
+        let j = Journal::start(root.path(), &left.generations, 7).unwrap();
+        j.append(&event(3)).unwrap();
+        let left = Journal::leftover(root.path(), 0).unwrap();
+        assert_eq!(left.events, vec![event(3)]);
+        assert_eq!(left.generations, vec![8], "after the replayed mark");
+    }
+}
