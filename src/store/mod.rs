@@ -178,6 +178,12 @@ pub struct Store {
     journal: Option<std::sync::Arc<journal::Journal>>,
 }
 
+/// The data directory a store at `path` (`DATA_DIR/store`) belongs to: what errors name, since
+/// it is what the operator passes as `--data-dir`.
+fn data_dir_of(path: &Path) -> PathBuf {
+    path.parent().unwrap_or(path).to_owned()
+}
+
 fn is_lock_error(e: &sled::Error) -> bool {
     match e {
         sled::Error::Io(io) => {
@@ -189,8 +195,10 @@ fn is_lock_error(e: &sled::Error) -> bool {
 }
 
 impl Store {
-    /// Opens (or creates) the store at `path`. Fails with one clear error when another process
-    /// holds it, when it is of another format, or when its candidate index is outdated.
+    /// Opens (or creates) the store at `path`, the `store` directory of a data directory. Fails
+    /// with one clear error, naming the data directory, when another process holds it, when it
+    /// is of another format, or when its candidate index is outdated. Puts back any check audit
+    /// events a killed process left only in the check journal.
     pub fn open(path: &Path, opts: StoreOptions) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(path)
@@ -199,7 +207,7 @@ impl Store {
             .open()
             .map_err(|e| {
                 if is_lock_error(&e) {
-                    StoreError::Locked(path.to_owned())
+                    StoreError::Locked(data_dir_of(path))
                 } else {
                     StoreError::Sled(e)
                 }
@@ -333,7 +341,7 @@ impl Store {
             None => {
                 let empty = self.t.subjects.is_empty() && self.t.audit.is_empty();
                 if !empty {
-                    return Err(StoreError::Foreign(self.path.clone()));
+                    return Err(StoreError::Foreign(data_dir_of(&self.path)));
                 }
                 self.t
                     .meta
@@ -346,10 +354,10 @@ impl Store {
             Some(v) => {
                 let found = <[u8; 4]>::try_from(v.as_ref())
                     .map(u32::from_be_bytes)
-                    .map_err(|_| StoreError::Foreign(self.path.clone()))?;
+                    .map_err(|_| StoreError::Foreign(data_dir_of(&self.path)))?;
                 if found != FORMAT_VERSION {
                     return Err(StoreError::FormatMismatch {
-                        path: self.path.clone(),
+                        path: data_dir_of(&self.path),
                         found,
                     });
                 }
@@ -361,13 +369,13 @@ impl Store {
                     .map_or(0, u32::from_be_bytes);
                 if found_index != index_version && !allow_outdated_index {
                     return Err(StoreError::IndexOutdated {
-                        path: self.path.clone(),
+                        path: data_dir_of(&self.path),
                         found: found_index,
                         expected: index_version,
                     });
                 }
                 if self.t.meta.contains_key(META_INDEX_INCOMPLETE)? && !allow_outdated_index {
-                    return Err(StoreError::IndexIncomplete(self.path.clone()));
+                    return Err(StoreError::IndexIncomplete(data_dir_of(&self.path)));
                 }
             }
         }

@@ -496,6 +496,8 @@ async fn a_second_process_on_a_served_data_dir_fails_with_one_clear_line() {
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one line, got:\n{stderr}");
     assert!(lines[0].contains("in use by another process"), "{stderr}");
+    let named = format!("data directory {} is in use", s.data_dir().display());
+    assert!(lines[0].contains(&named), "{stderr}");
     assert!(out.stdout.is_empty());
     // The server is unharmed.
     s.registry()
@@ -596,7 +598,9 @@ async fn an_outdated_index_is_refused_until_reindex_rebuilds_it() {
         .unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(!out.status.success());
-    assert!(stderr.contains("vetting reindex"), "{stderr}");
+    // The command to run, as it can be pasted: the data directory, not the store inside it.
+    let fix = format!("`vetting reindex --data-dir {data_dir}`");
+    assert!(stderr.contains(&fix), "{stderr}");
 
     let out = vetting_cmd(&["reindex", "--data-dir", data_dir])
         .output()
