@@ -304,7 +304,7 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
             std::fs::create_dir_all(&dir.data_dir).map_err(|e| Failure::from_error(&e))?;
             let v = Vetting::new(open_store(&dir.data_dir, StoreOptions::default())?, clock);
             let report = if file.as_os_str() == "-" {
-                v.import_lines(&operator(), std::io::stdin().lock())
+                v.import_lines(&operator(), std::io::BufReader::new(std::io::stdin()))
             } else {
                 let f = std::fs::File::open(&file).map_err(|e| Failure {
                     code: EXIT_USAGE,
