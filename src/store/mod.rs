@@ -264,13 +264,10 @@ impl Store {
             }
         }
         missing.sort_by_key(|e| e.sequence);
-        if let Some(newest) = left
-            .generations
-            .iter()
-            .copied()
-            .max()
-            .filter(|g| *g > replayed)
-        {
+        // Files whose events are all in the store already (a checkpoint cut short) are only
+        // removed.
+        if !missing.is_empty() {
+            let newest = left.generations.iter().copied().max().unwrap_or(replayed);
             self.transact(|tx| {
                 for e in &missing {
                     tx.append_audit(e.at_ms, e.entry.clone())?;
