@@ -193,7 +193,7 @@ impl Vetting {
         let event = self
             .store
             .transact(|tx| tx.append_audit(now, entry.clone()))?;
-        self.store.journal_check(&event)?;
+        self.store.journal_check(&event, found.data_version)?;
         Ok(CheckResult {
             check_id,
             outcome,

@@ -120,11 +120,11 @@ fn file_of(dir: &Path, generation: u64) -> PathBuf {
     dir.join(format!("{generation:020}.{EXT}"))
 }
 
+/// The generation of a journal file, by its name exactly as [`file_of`] writes it; other files
+/// are not the journal's.
 fn generation_of(path: &Path) -> Option<u64> {
-    if path.extension()? != EXT {
-        return None;
-    }
-    path.file_stem()?.to_str()?.parse().ok()
+    let generation: u64 = path.file_stem()?.to_str()?.parse().ok()?;
+    (file_of(path.parent()?, generation) == path).then_some(generation)
 }
 
 /// The generations of the journal files in `dir`, oldest first.
@@ -174,7 +174,14 @@ impl Journal {
         for g in generations {
             remove(&dir, *g)?;
         }
-        let generation = generations.iter().copied().max().unwrap_or(0).max(after) + 1;
+        let generation = generations
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .max(after)
+            .checked_add(1)
+            .ok_or_else(|| io::Error::other("journal generations exhausted"))?;
         let file = create(&dir, generation)?;
         Ok(Self {
             dir,
@@ -216,7 +223,10 @@ impl Journal {
         if current.records == 0 && !current.broken {
             return Ok(None);
         }
-        let next = current.generation + 1;
+        let next = current
+            .generation
+            .checked_add(1)
+            .ok_or_else(|| io::Error::other("journal generations exhausted"))?;
         let file = create(&self.dir, next)?;
         let ended = std::mem::replace(&mut *current, Current::new(file, next));
         Ok(Some(ended.generation))
@@ -252,6 +262,15 @@ mod tests {
             ..AuditEntry::default()
         };
         AuditEvent::seal(seq, 1_700_000_000_000 + seq as i64, entry, String::new())
+    }
+
+    #[test]
+    fn only_files_named_as_the_journal_names_them_are_its_own() {
+        let dir = Path::new("/data/store/journal");
+        assert_eq!(generation_of(&file_of(dir, 42)), Some(42));
+        for other in ["42.log", "00000000000000000042.tmp", "notes.log", "x"] {
+            assert_eq!(generation_of(&dir.join(other)), None, "{other}");
+        }
     }
 
     #[test]

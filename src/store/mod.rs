@@ -1,4 +1,5 @@
-//! The sled store: one tree per concern, one transaction per request, flushed before answering.
+//! The sled store: one tree per concern, one transaction per request, flushed before answering
+//! (a check's audit event goes to the check [`journal`] instead, unless checks are synced).
 //!
 //! Trees (keys big-endian, see [`keys`]):
 //! - `meta`: format version, candidate-index version, data version, audit chain head.
@@ -19,6 +20,7 @@ pub mod keys;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -176,6 +178,8 @@ pub struct Store {
     path: PathBuf,
     /// `None` when every check is flushed instead (`sync_checks`).
     journal: Option<std::sync::Arc<journal::Journal>>,
+    /// A data version known to be on disk: every registry write up to it has been flushed.
+    durable_version: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The data directory a store at `path` (`DATA_DIR/store`) belongs to: what errors name, since
@@ -230,9 +234,12 @@ impl Store {
             t,
             path: path.to_owned(),
             journal: None,
+            durable_version: Default::default(),
         };
         store.check_format(opts.allow_outdated_index)?;
         let journal = store.recover_journal()?;
+        // What was recovered is on disk.
+        store.mark_durable(store.data_version()?);
         if !opts.sync_checks {
             store.journal = Some(std::sync::Arc::new(journal));
         }
@@ -306,27 +313,41 @@ impl Store {
     /// Makes a check's audit event, committed by [`Store::transact`], survive the process by
     /// appending it to the check journal. Does nothing when the store syncs checks: the caller
     /// flushes the store before answering.
-    pub fn journal_check(&self, event: &AuditEvent) -> Result<(), StoreError> {
+    ///
+    /// `seen` is the data version the check's answer rests on: if a registry write up to it may
+    /// not be on disk yet (it is still waiting for its own flush), the store is flushed first, so
+    /// that no answer outlives, in the audit trail, the registry state it reported.
+    pub fn journal_check(&self, event: &AuditEvent, seen: u64) -> Result<(), StoreError> {
         let Some(j) = &self.journal else {
             return Ok(());
         };
+        if seen > self.durable_version.load(Ordering::Acquire) {
+            self.flush_blocking()?;
+            return Ok(());
+        }
         if let Err(e) = j.append(event) {
             // A full disk or a lost directory: fall back to the flush, and say so.
             tracing::error!(error = %e, "cannot write the check journal; flushing the store instead");
-            self.db.flush()?;
+            self.flush_blocking()?;
         }
         Ok(())
+    }
+
+    fn mark_durable(&self, version: u64) {
+        self.durable_version.fetch_max(version, Ordering::AcqRel);
     }
 
     /// Ends the current journal file, flushes the store, and removes the journal files whose
     /// events are now on disk in the store. Run every second or so, and at shutdown.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         let Some(j) = &self.journal else {
-            return Ok(());
+            return self.flush_blocking();
         };
-        let ended = j.rotate().map_err(|e| self.journal_error(e))?;
-        self.db.flush()?;
-        if let Some(g) = ended {
+        // The rotation comes before the flush (the flush must cover every record of the file
+        // it ends); the flush happens even when the rotation fails.
+        let ended = j.rotate();
+        self.flush_blocking()?;
+        if let Some(g) = ended.map_err(|e| self.journal_error(e))? {
             j.remove_up_to(g).map_err(|e| self.journal_error(e))?;
         }
         Ok(())
@@ -385,12 +406,16 @@ impl Store {
 
     /// Makes everything written so far survive a crash of the process.
     pub async fn flush(&self) -> Result<(), StoreError> {
+        let version = self.data_version()?;
         self.db.flush_async().await?;
+        self.mark_durable(version);
         Ok(())
     }
 
     pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        let version = self.data_version()?;
         self.db.flush()?;
+        self.mark_durable(version);
         Ok(())
     }
 

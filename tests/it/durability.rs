@@ -402,11 +402,43 @@ async fn a_journal_left_by_a_killed_process_is_replayed_into_the_store() {
         "in place, as sealed"
     );
     drop(store);
+    // The same file again, as a crash between a checkpoint's flush and its removal of the
+    // file would leave it: its events are in the store, found by sequence and hash.
+    leave_journal(dir.path(), 9, &records);
     let store = open_store(dir.path()).await;
     assert_eq!(stored_check_ids(&store).len(), 5, "replayed once");
     let journal = store_path(dir.path()).join("journal");
     let files: Vec<_> = std::fs::read_dir(&journal).unwrap().collect();
     assert_eq!(files.len(), 1, "replayed files removed, one new file");
+}
+
+#[tokio::test]
+async fn a_check_that_saw_an_unflushed_registry_write_flushes_instead_of_journaling() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    let journaled = || {
+        vetting::store::journal::Journal::leftover(&store_path(dir.path()), 0)
+            .unwrap()
+            .events
+    };
+    // A registry write committed and still waiting for its flush; a check that saw it must
+    // not answer on the journal alone: a kill would lose the write but keep the answer.
+    store.transact(|tx| tx.bump_data_version()).unwrap();
+    let first = store
+        .transact(|tx| tx.append_audit(NOW_MS, check_entry("c1")))
+        .unwrap();
+    store
+        .journal_check(&first, store.data_version().unwrap())
+        .unwrap();
+    assert!(journaled().is_empty(), "flushed, not journaled");
+    // Now everything it could have seen is on disk: journaled.
+    let second = store
+        .transact(|tx| tx.append_audit(NOW_MS, check_entry("c2")))
+        .unwrap();
+    store
+        .journal_check(&second, store.data_version().unwrap())
+        .unwrap();
+    assert_eq!(journaled(), vec![second]);
 }
 
 #[tokio::test]
