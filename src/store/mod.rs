@@ -287,7 +287,7 @@ impl Store {
                 Error::Store(s) => s,
                 _ => StoreError::Corrupt { tree: "audit" },
             })?;
-            self.db.flush()?;
+            self.flush_blocking()?;
             tracing::info!(
                 restored = missing.len(),
                 files = left.generations.len(),
@@ -608,7 +608,7 @@ impl Store {
     /// half-way leaves a store that refuses to open until it is run again.
     pub fn reindex(&self) -> Result<u64, StoreError> {
         self.t.meta.insert(META_INDEX_INCOMPLETE, &[])?;
-        self.db.flush()?;
+        self.flush_blocking()?;
         // Not `drop_tree`: tried on the index of a million people, it grew past 24 GiB and
         // was killed by the OOM killer.
         self.t.index.clear()?;
@@ -674,9 +674,9 @@ impl Store {
     /// incomplete (set by [`Tx::put_new_subject_unindexed`]). Call it once every entry left
     /// out of the transactions is written by [`Store::write_index`].
     pub fn index_complete(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
+        self.flush_blocking()?;
         if self.t.meta.remove(META_INDEX_INCOMPLETE)?.is_some() {
-            self.db.flush()?;
+            self.flush_blocking()?;
         }
         Ok(())
     }

@@ -442,6 +442,33 @@ async fn a_check_that_saw_an_unflushed_registry_write_flushes_instead_of_journal
 }
 
 #[tokio::test]
+async fn checks_after_a_bulk_import_in_the_same_process_are_journaled() {
+    // The import's own flush counts: the benchmark checks right after loading.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path()).await;
+    let v = vetting::service::Vetting::new(store, vetting::clock::Clock::fixed(NOW_MS));
+    let operator = vetting::auth::Principal {
+        key_id: "operator".into(),
+        organisation: REGISTRAR_ORG.into(),
+        role: Role::Registrar,
+    };
+    let mut import = vetting::transfer::BulkImport::new(&v, &operator);
+    import.add(&[person("Ann", "Lee", (1985, 5, 5))]).unwrap();
+    import.finish().unwrap();
+    let event = v
+        .store
+        .transact(|tx| tx.append_audit(NOW_MS, check_entry("c1")))
+        .unwrap();
+    v.store
+        .journal_check(&event, v.store.data_version().unwrap())
+        .unwrap();
+    let journaled = vetting::store::journal::Journal::leftover(&store_path(dir.path()), 0)
+        .unwrap()
+        .events;
+    assert_eq!(journaled, vec![event]);
+}
+
+#[tokio::test]
 async fn a_journaled_check_after_a_lost_unanswered_write_takes_its_place_once() {
     let dir = tempfile::tempdir().unwrap();
     let head_hash = {
