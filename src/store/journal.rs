@@ -139,6 +139,13 @@ fn generations(dir: &Path) -> io::Result<Vec<u64>> {
     Ok(out)
 }
 
+/// The generation after `generation`.
+fn next_after(generation: u64) -> io::Result<u64> {
+    generation
+        .checked_add(1)
+        .ok_or_else(|| io::Error::other("journal generations exhausted"))
+}
+
 fn create(dir: &Path, generation: u64) -> io::Result<File> {
     OpenOptions::new()
         .append(true)
@@ -174,14 +181,8 @@ impl Journal {
         for g in generations {
             remove(&dir, *g)?;
         }
-        let generation = generations
-            .iter()
-            .copied()
-            .max()
-            .unwrap_or(0)
-            .max(after)
-            .checked_add(1)
-            .ok_or_else(|| io::Error::other("journal generations exhausted"))?;
+        let newest = generations.iter().copied().max().unwrap_or(0).max(after);
+        let generation = next_after(newest)?;
         let file = create(&dir, generation)?;
         Ok(Self {
             dir,
@@ -223,10 +224,7 @@ impl Journal {
         if current.records == 0 && !current.broken {
             return Ok(None);
         }
-        let next = current
-            .generation
-            .checked_add(1)
-            .ok_or_else(|| io::Error::other("journal generations exhausted"))?;
+        let next = next_after(current.generation)?;
         let file = create(&self.dir, next)?;
         let ended = std::mem::replace(&mut *current, Current::new(file, next));
         Ok(Some(ended.generation))

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use tonic::Code;
+use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -160,6 +161,14 @@ impl ChildSetup {
     fn serve(&self) -> ChildServer {
         ChildServer::start(&self.data(), self.root.path())
     }
+
+    /// The registrar's registry client on `channel`.
+    fn reg(&self, channel: &Channel) -> Reg {
+        Reg {
+            client: RegistryServiceClient::new(channel.clone()),
+            token: self.registrar.token.clone(),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -167,31 +176,11 @@ async fn kill_9_right_after_an_acknowledged_write_loses_nothing() {
     let setup = ChildSetup::new();
     let mut server = setup.serve();
     let channel = server.channel().await;
-    let mut reg = RegistryServiceClient::new(channel.clone());
     let tok = &setup.registrar.token;
-    let subject = reg
-        .create_subject(authed(
-            tok,
-            pb::CreateSubjectRequest {
-                subject: Some(person("John", "Smith", (1980, 1, 15))),
-                request_id: String::new(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    let listing = reg
-        .add_listing(authed(
-            tok,
-            pb::AddListingRequest {
-                subject_id: subject.subject_id.clone(),
-                listing: Some(barred_listing("Kent Police", false)),
-                request_id: String::new(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let (subject, listing) = setup
+        .reg(&channel)
+        .barred(person("John", "Smith", (1980, 1, 15)), "Kent Police", false)
+        .await;
     // The instant the write is acknowledged: SIGKILL, no chance to flush on the way out.
     server.child.kill().unwrap();
     let status = server.child.wait().unwrap();
@@ -242,28 +231,10 @@ async fn checks_survive_kill_9(extra: &[&str]) {
     let setup = ChildSetup::new();
     let mut server = ChildServer::start_with(&setup.data(), setup.root.path(), extra);
     let channel = server.channel().await;
-    let mut reg = RegistryServiceClient::new(channel.clone());
-    let subject = reg
-        .create_subject(authed(
-            &setup.registrar.token,
-            pb::CreateSubjectRequest {
-                subject: Some(person("John", "Smith", (1980, 1, 15))),
-                request_id: String::new(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    reg.add_listing(authed(
-        &setup.registrar.token,
-        pb::AddListingRequest {
-            subject_id: subject.subject_id.clone(),
-            listing: Some(barred_listing("Kent Police", false)),
-            request_id: String::new(),
-        },
-    ))
-    .await
-    .unwrap();
+    let mut reg = setup.reg(&channel);
+    let (subject, _) = reg
+        .barred(person("John", "Smith", (1980, 1, 15)), "Kent Police", false)
+        .await;
     let mut checks = CheckServiceClient::new(channel.clone());
     let mut check_ids = Vec::new();
     for given in ["John", "Jon", "Johnny", "Ann", "Peter"] {
@@ -500,17 +471,10 @@ async fn sigterm_drains_flushes_and_exits_zero() {
     let setup = ChildSetup::new();
     let mut server = setup.serve();
     let channel = server.channel().await;
-    let subject = RegistryServiceClient::new(channel.clone())
-        .create_subject(authed(
-            &setup.registrar.token,
-            pb::CreateSubjectRequest {
-                subject: Some(person("Ann", "Lee", (1985, 5, 5))),
-                request_id: String::new(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let subject = setup
+        .reg(&channel)
+        .create(person("Ann", "Lee", (1985, 5, 5)))
+        .await;
     drop(channel);
     let pid = server.child.id().to_string();
     let kill = std::process::Command::new("kill")
