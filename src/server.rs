@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -139,6 +140,12 @@ pub async fn serve(
         let _ = stop_rx.await;
     });
     let checkpoints = tokio::spawn(checkpoint_every(vetting.store.clone(), CHECKPOINT_EVERY));
+    // Stopped however `serve` returns, so that the runtime does not wait for it at exit.
+    let stop_warming = SetOnDrop(Arc::new(AtomicBool::new(false)));
+    let warming = {
+        let (store, stop) = (vetting.store.clone(), stop_warming.0.clone());
+        tokio::task::spawn_blocking(move || warm_cache(&store, &stop))
+    };
     tracing::info!(%addr, "serving");
     tokio::pin!(server);
     tokio::select! {
@@ -160,6 +167,8 @@ pub async fn serve(
         }
     }
     checkpoints.abort();
+    drop(stop_warming);
+    let _ = warming.await;
     let store = vetting.store.clone();
     tokio::task::spawn_blocking(move || store.checkpoint())
         .await
@@ -184,6 +193,38 @@ async fn checkpoint_every(store: crate::store::Store, every: Duration) {
             Ok(Err(e)) => tracing::error!(error = %e, "check journal checkpoint failed"),
             Err(e) => tracing::error!(error = %e, "check journal checkpoint task failed"),
         }
+    }
+}
+
+/// Sets its flag when dropped.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Fills sled's page cache with what checks read, beside serving, and says how it went: the
+/// first checks after a start otherwise wait for page reads (twice as long at a million listed
+/// people; see the README's Performance).
+fn warm_cache(store: &crate::store::Store, stop: &AtomicBool) {
+    let started = std::time::Instant::now();
+    match store.warm_cache(stop) {
+        Ok(w) if w.complete => tracing::info!(
+            entries = w.entries,
+            mib = w.bytes >> 20,
+            ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "page cache warmed with the candidate index, match records and subjects"
+        ),
+        Ok(_) if stop.load(Ordering::Relaxed) => {}
+        Ok(w) => tracing::warn!(
+            mib = w.bytes >> 20,
+            ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "the page cache filled before all that checks read was in it: checks will wait \
+             for page reads; raise --cache-mb (see the README's Performance)"
+        ),
+        Err(e) => tracing::warn!(error = %e, "warming the page cache failed"),
     }
 }
 

@@ -180,6 +180,8 @@ pub struct Store {
     journal: Option<std::sync::Arc<journal::Journal>>,
     /// A data version known to be on disk: every registry write up to it has been flushed.
     durable_version: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// sled's page cache, in bytes.
+    cache_bytes: u64,
 }
 
 /// The data directory a store at `path` (`DATA_DIR/store`) belongs to: what errors name, since
@@ -235,6 +237,7 @@ impl Store {
             path: path.to_owned(),
             journal: None,
             durable_version: Default::default(),
+            cache_bytes: opts.cache_bytes,
         };
         store.check_format(opts.allow_outdated_index)?;
         let journal = store.recover_journal()?;
@@ -681,11 +684,52 @@ impl Store {
         Ok(())
     }
 
+    /// Reads what a check reads (the candidate index, the match records, the subjects) from
+    /// end to end, so that sled's page cache holds it and the first checks after a start do not
+    /// wait for page reads. Stops when `stop` is set, or when it has read as many bytes as the
+    /// cache holds (reading more would only push out what it read first).
+    pub fn warm_cache(&self, stop: &std::sync::atomic::AtomicBool) -> Result<Warmed, StoreError> {
+        let mut warmed = Warmed {
+            complete: false,
+            entries: 0,
+            bytes: 0,
+        };
+        let stopped = || stop.load(std::sync::atomic::Ordering::Relaxed);
+        for tree in [&self.t.index, &self.t.match_records, &self.t.subjects] {
+            if stopped() {
+                return Ok(warmed);
+            }
+            for r in tree.iter() {
+                let (k, v) = r?;
+                warmed.entries += 1;
+                warmed.bytes += (k.len() + v.len()) as u64;
+                if warmed.bytes >= self.cache_bytes
+                    || (warmed.entries.is_multiple_of(4096) && stopped())
+                {
+                    return Ok(warmed);
+                }
+            }
+        }
+        warmed.complete = true;
+        Ok(warmed)
+    }
+
     /// The raw audit tree, for tests that tamper with it.
     #[doc(hidden)]
     pub fn raw_audit_tree(&self) -> &Tree {
         &self.t.audit
     }
+}
+
+/// What [`Store::warm_cache`] read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Warmed {
+    /// Everything a check reads was read; false when stopped or when the cache was full first.
+    pub complete: bool,
+    /// Entries read.
+    pub entries: u64,
+    /// Bytes of keys and values read.
+    pub bytes: u64,
 }
 
 /// Subjects' candidate-index entries (entry key, value) waiting to be written after their

@@ -281,3 +281,60 @@ fn a_bulk_import_indexes_every_window() {
         assert_found(&v, i);
     }
 }
+
+/// The page-cache warm-up the server runs at start reads every entry a check reads (index
+/// entries, match records, subjects), stops when told to, and stops once it has read as much as
+/// the cache holds.
+#[test]
+fn the_cache_warm_up_reads_what_checks_read_within_the_cache() {
+    use std::sync::atomic::AtomicBool;
+    use vetting::clock::Clock;
+    use vetting::store::{Store, StoreOptions, match_record_of};
+    use vetting::transfer::{BulkImport, SubjectJson};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    let store = Store::open(&path, StoreOptions::default()).unwrap();
+    let v = vetting::service::Vetting::new(store.clone(), Clock::System);
+    let registrar = vetting::auth::Principal {
+        key_id: "test".into(),
+        organisation: "College of Policing".into(),
+        role: vetting::auth::Role::Registrar,
+    };
+    let json = SubjectJson::new().unwrap();
+    let batch: Vec<_> = (0..12).map(|i| json.from_line(&line(i)).unwrap()).collect();
+    let mut import = BulkImport::new(&v, &registrar);
+    import.add(&batch).unwrap();
+    import.finish().unwrap();
+    drop(v);
+
+    let index_entries: usize = store
+        .subjects_from(None)
+        .map(|s| match_record_of(&s.unwrap()).unwrap())
+        .map(|rec| vetting::matching::index_keys(&rec.prepared).len())
+        .sum();
+    let all = store.warm_cache(&AtomicBool::new(false)).unwrap();
+    assert!(all.complete);
+    // Each person's index entries, match record and subject record.
+    assert_eq!(all.entries, index_entries as u64 + 2 * 12);
+
+    let stopped = store.warm_cache(&AtomicBool::new(true)).unwrap();
+    assert!(!stopped.complete);
+    assert_eq!(stopped.entries, 0);
+    drop(store);
+
+    let small = Store::open(
+        &path,
+        StoreOptions {
+            cache_bytes: all.bytes / 3,
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    let part = small.warm_cache(&AtomicBool::new(false)).unwrap();
+    assert!(!part.complete);
+    assert!(
+        part.bytes >= all.bytes / 3 && part.bytes < all.bytes,
+        "{part:?}"
+    );
+}
