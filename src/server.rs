@@ -18,6 +18,7 @@ use crate::api::check::CheckApi;
 use crate::api::monitoring::MonitoringApi;
 use crate::api::registry::RegistryApi;
 use crate::auth::{Keys, Role};
+use crate::error::chain;
 use crate::pb::{
     self, audit_service_server::AuditServiceServer, check_service_server::CheckServiceServer,
     monitoring_service_server::MonitoringServiceServer,
@@ -152,6 +153,7 @@ pub async fn serve(
         r = &mut server => r?,
         () = shutdown => {
             tracing::info!("shutting down: NOT_SERVING, draining");
+            stop_warming.0.store(true, Ordering::Relaxed);
             reporter.set_service_status("", ServingStatus::NotServing).await;
             for s in SERVICES {
                 reporter.set_service_status(s, ServingStatus::NotServing).await;
@@ -168,7 +170,9 @@ pub async fn serve(
     }
     checkpoints.abort();
     drop(stop_warming);
-    let _ = warming.await;
+    if let Err(e) = warming.await {
+        tracing::error!(error = %e, "the page-cache warm-up task failed");
+    }
     let store = vetting.store.clone();
     tokio::task::spawn_blocking(move || store.checkpoint())
         .await
@@ -190,7 +194,7 @@ async fn checkpoint_every(store: crate::store::Store, every: Duration) {
         let s = store.clone();
         match tokio::task::spawn_blocking(move || s.checkpoint()).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "check journal checkpoint failed"),
+            Ok(Err(e)) => tracing::error!(error = %chain(&e), "check journal checkpoint failed"),
             Err(e) => tracing::error!(error = %e, "check journal checkpoint task failed"),
         }
     }
@@ -206,11 +210,11 @@ impl Drop for SetOnDrop {
 }
 
 /// Fills sled's page cache with what checks read, beside serving, and says how it went: the
-/// first checks after a start otherwise wait for page reads (twice as long at a million listed
-/// people; see the README's Performance).
+/// first checks after a start otherwise wait for page reads (their lookups took twice as long at
+/// a million listed people; see the README's Performance).
 fn warm_cache(store: &crate::store::Store, stop: &AtomicBool) {
     let started = std::time::Instant::now();
-    match store.warm_cache(stop) {
+    match store.warm_cache(|| stop.load(Ordering::Relaxed)) {
         Ok(w) if w.complete => tracing::info!(
             entries = w.entries,
             mib = w.bytes >> 20,
@@ -221,10 +225,10 @@ fn warm_cache(store: &crate::store::Store, stop: &AtomicBool) {
         Ok(w) => tracing::warn!(
             mib = w.bytes >> 20,
             ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            "the page cache filled before all that checks read was in it: checks will wait \
-             for page reads; raise --cache-mb (see the README's Performance)"
+            "the page cache filled (by estimate) before all that checks read was in it: checks \
+             will wait for page reads; raise --cache-mb (see the README's Performance)"
         ),
-        Err(e) => tracing::warn!(error = %e, "warming the page cache failed"),
+        Err(e) => tracing::warn!(error = %chain(&e), "warming the page cache failed"),
     }
 }
 

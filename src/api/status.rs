@@ -10,14 +10,7 @@ use crate::error::Error;
 use crate::store::StoreError;
 
 fn internal(e: &dyn std::error::Error) -> Status {
-    let mut chain = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        source = s.source();
-    }
-    tracing::error!(error = %chain, "internal error");
+    tracing::error!(error = %crate::error::chain(e), "internal error");
     Status::internal("internal error; the operator's log has the details")
 }
 

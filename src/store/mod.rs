@@ -686,26 +686,27 @@ impl Store {
 
     /// Reads what a check reads (the candidate index, the match records, the subjects) from
     /// end to end, so that sled's page cache holds it and the first checks after a start do not
-    /// wait for page reads. Stops when `stop` is set, or when it has read as many bytes as the
-    /// cache holds (reading more would only push out what it read first).
-    pub fn warm_cache(&self, stop: &std::sync::atomic::AtomicBool) -> Result<Warmed, StoreError> {
+    /// wait for page reads. Asks `stop` before each entry and stops when it says so; stops too
+    /// once the keys and values read reach [`WARM_BUDGET`] of the cache. (sled counts a page by
+    /// its size in the log, node headers and pending updates included, so the bytes of keys
+    /// and values only estimate what the cache holds; reading past its capacity would only push
+    /// out what was read first.)
+    pub fn warm_cache(&self, stop: impl Fn() -> bool) -> Result<Warmed, StoreError> {
+        let budget = self.cache_bytes / WARM_BUDGET.1 * WARM_BUDGET.0;
         let mut warmed = Warmed {
             complete: false,
             entries: 0,
             bytes: 0,
         };
-        let stopped = || stop.load(std::sync::atomic::Ordering::Relaxed);
         for tree in [&self.t.index, &self.t.match_records, &self.t.subjects] {
-            if stopped() {
-                return Ok(warmed);
-            }
             for r in tree.iter() {
+                if stop() {
+                    return Ok(warmed);
+                }
                 let (k, v) = r?;
                 warmed.entries += 1;
                 warmed.bytes += (k.len() + v.len()) as u64;
-                if warmed.bytes >= self.cache_bytes
-                    || (warmed.entries.is_multiple_of(4096) && stopped())
-                {
+                if warmed.bytes >= budget {
                     return Ok(warmed);
                 }
             }
@@ -721,10 +722,15 @@ impl Store {
     }
 }
 
+/// The share of the page cache [`Store::warm_cache`] fills at most, as (numerator,
+/// denominator): three quarters, leaving room for what its estimate misses.
+pub const WARM_BUDGET: (u64, u64) = (3, 4);
+
 /// What [`Store::warm_cache`] read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Warmed {
-    /// Everything a check reads was read; false when stopped or when the cache was full first.
+    /// Everything a check reads was read; false when stopped, or when the cache was (by
+    /// estimate) full first.
     pub complete: bool,
     /// Entries read.
     pub entries: u64,
