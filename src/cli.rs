@@ -211,7 +211,7 @@ pub fn store_dir(data_dir: &Path) -> PathBuf {
 }
 
 fn open_store(data_dir: &Path, opts: StoreOptions) -> Result<Store, Failure> {
-    Store::open(&store_dir(data_dir), opts).map_err(|e| Failure::from_error(&e))
+    crate::rebuild::open(data_dir, opts).map_err(|e| Failure::from_error(&e))
 }
 
 fn format_ms(ms: i64) -> String {
@@ -290,14 +290,8 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
             }
         },
         Command::Reindex(dir) => {
-            let store = open_store(
-                &dir.data_dir,
-                StoreOptions {
-                    allow_outdated_index: true,
-                    ..StoreOptions::default()
-                },
-            )?;
-            let n = store.reindex().map_err(|e| Failure::from_error(&e))?;
+            let n = crate::rebuild::reindex(&dir.data_dir, StoreOptions::default().cache_bytes)
+                .map_err(|e| Failure::from_error(&e))?;
             eprintln!("reindexed {n} listed subjects");
             Ok(())
         }

@@ -25,6 +25,7 @@ pub mod error;
 pub mod ids;
 pub mod matching;
 pub mod pb;
+pub mod rebuild;
 pub mod registry;
 pub mod server;
 pub mod service;

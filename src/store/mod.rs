@@ -604,39 +604,60 @@ impl Store {
             .transpose()
     }
 
-    /// Rebuilds the candidate index and match records from the subjects, for a new index format
-    /// or after an interrupted bulk import. Returns the number of subjects indexed.
+    /// Copies this store into `to`, a new, empty store, with the candidate index and match
+    /// records rebuilt from the subjects in the current format: how `vetting reindex` rebuilds
+    /// an index, for a new index format or after an interrupted bulk import. Everything else
+    /// (subjects, listings, investigations, request records, the audit trail and its head, the
+    /// data version) is copied as it is. Returns the number of listed subjects indexed.
     ///
-    /// The index is marked incomplete until the rebuild is durable, so a reindex that stops
-    /// half-way leaves a store that refuses to open until it is run again.
-    pub fn reindex(&self) -> Result<u64, StoreError> {
-        self.t.meta.insert(META_INDEX_INCOMPLETE, &[])?;
-        self.flush_blocking()?;
-        // Not `drop_tree`: tried on the index of a million people, it grew past 24 GiB and
-        // was killed by the OOM killer.
-        self.t.index.clear()?;
-        self.t.match_records.clear()?;
+    /// Not in place: that would remove every old index entry first, and sled 0.34 checks each
+    /// page it frees against all those freed before (`PageCache::free`), so removing a large
+    /// tree takes time quadratic in its size (at a million listed people, `Tree::clear` of the
+    /// index ran for 16 minutes without finishing; `drop_tree` ran out of memory).
+    ///
+    /// `to` is marked as having an incomplete index until everything is written and flushed.
+    pub fn rebuild_into(&self, to: &Store) -> Result<u64, StoreError> {
+        to.t.meta.insert(META_INDEX_INCOMPLETE, &[])?;
+        let copied = [
+            (&self.t.subjects, &to.t.subjects),
+            (&self.t.listings, &to.t.listings),
+            (&self.t.investigations, &to.t.investigations),
+            (&self.t.requests, &to.t.requests),
+            (&self.t.audit, &to.t.audit),
+            (&self.t.audit_by_subject, &to.t.audit_by_subject),
+            (&self.t.audit_by_org, &to.t.audit_by_org),
+        ];
+        for (from, into) in copied {
+            for r in from.iter() {
+                let (k, v) = r?;
+                into.insert(k, v)?;
+            }
+        }
+        for key in [META_DATA_VERSION, META_AUDIT_HEAD] {
+            if let Some(v) = self.t.meta.get(key)? {
+                to.t.meta.insert(key, v)?;
+            }
+        }
         let mut n = 0;
         let mut entries = IndexEntries::default();
-        for r in self.t.subjects.iter() {
+        for r in to.t.subjects.iter() {
             let (_, v) = r?;
             let s: Subject = decode("subjects", &v)?;
             if let Some(rec) = match_record_of(&s) {
                 let id = Id::parse(IdKind::Subject, "subject_id", &s.subject_id)
                     .map_err(|_| StoreError::Corrupt { tree: "subjects" })?;
                 entries.add(id.bytes(), &rec);
-                self.t.match_records.insert(id.bytes(), encode(&rec)?)?;
+                to.t.match_records.insert(id.bytes(), encode(&rec)?)?;
                 n += 1;
                 if entries.len() >= REINDEX_WINDOW {
-                    self.write_index(&mut entries)?;
+                    to.write_index(&mut entries)?;
                 }
             }
         }
-        self.write_index(&mut entries)?;
-        self.t
-            .meta
+        to.write_index(&mut entries)?;
+        to.t.meta
             .insert(META_INDEX, &matching::INDEX_FORMAT_VERSION.to_be_bytes())?;
-        self.index_complete()?;
+        to.index_complete()?;
         Ok(n)
     }
 

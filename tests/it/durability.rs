@@ -596,13 +596,73 @@ async fn keys_create_prints_only_a_token_that_a_running_server_accepts() {
 #[tokio::test]
 async fn an_outdated_index_is_refused_until_reindex_rebuilds_it() {
     let s = TestServer::start().await;
-    s.reg()
+    let (nadia, _) = s
+        .reg()
         .barred(
             person("Nadia", "Kowalczyk", (1983, 7, 9)),
             "Kent Police",
             false,
         )
         .await;
+    // Someone left as they were: created only, with a retried create's request record.
+    let retried = pb::CreateSubjectRequest {
+        subject: Some(person("Owen", "Pryce", (1979, 2, 14))),
+        request_id: "retry-me".into(),
+    };
+    let owen = s
+        .registry()
+        .create_subject(authed(&s.keys.registrar.token, retried.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    let verify = |s: &TestServer| {
+        let mut audit = s.audit();
+        let token = s.keys.auditor.token.clone();
+        async move {
+            audit
+                .verify_audit_log(authed(&token, pb::VerifyAuditLogRequest {}))
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let get = |s: &TestServer, id: String| {
+        let mut registry = s.registry();
+        let token = s.keys.registrar.token.clone();
+        async move {
+            registry
+                .get_subject(authed(&token, pb::GetSubjectRequest { subject_id: id }))
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let nadia_before = get(&s, nadia.subject_id.clone()).await;
+    // The audit trail as the auditor reads it: by subject and by organisation.
+    let events = |s: &TestServer, subject_id: &str, organisation: &str| {
+        let mut audit = s.audit();
+        let token = s.keys.auditor.token.clone();
+        let req = pb::ListAuditEventsRequest {
+            page_size: 100,
+            subject_id: subject_id.into(),
+            organisation: organisation.into(),
+            ..Default::default()
+        };
+        async move {
+            let events = audit
+                .list_audit_events(authed(&token, req))
+                .await
+                .unwrap()
+                .into_inner()
+                .events;
+            events.into_iter().map(|e| e.hash).collect::<Vec<_>>()
+        }
+    };
+    let of_nadia = events(&s, &nadia.subject_id, "").await;
+    let of_org = events(&s, "", REGISTRAR_ORG).await;
+    assert!(!of_nadia.is_empty() && !of_org.is_empty());
+    // Last, since reads are audited.
+    let before = verify(&s).await;
     let dir = s.stop().await;
 
     // As an older build would have left it: another index format, entries that no longer fit.
@@ -632,7 +692,33 @@ async fn an_outdated_index_is_refused_until_reindex_rebuilds_it() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("reindexed 1 listed subjects"), "{stderr}");
 
+    // Rebuilt beside the store and swapped in: nothing of the rebuild is left.
+    for left in ["store.reindex", "store.old", "store.reindex.done"] {
+        assert!(!dir.path().join(left).exists(), "{left} left behind");
+    }
+
     let s = TestServer::start_in(dir, Clock::fixed(NOW_MS)).await;
+    // Everything but the index is as it was: the audit trail (its events and head), the
+    // subjects with their listings and revisions, the request records.
+    let after = verify(&s).await;
+    assert!(after.intact);
+    assert_eq!(after.events_checked, before.events_checked);
+    assert_eq!(after.head_hash, before.head_hash);
+    // Listing Nadia's events is itself audited under her id: one more than were listed.
+    let now_of_nadia = events(&s, &nadia.subject_id, "").await;
+    assert_eq!(now_of_nadia[..now_of_nadia.len() - 1], of_nadia[..]);
+    assert_eq!(events(&s, "", REGISTRAR_ORG).await, of_org);
+    assert_eq!(get(&s, nadia.subject_id.clone()).await, nadia_before);
+    let again = s
+        .registry()
+        .create_subject(authed(&s.keys.registrar.token, retried))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        again.subject_id, owen.subject_id,
+        "the retried create made another person"
+    );
     let r = s
         .checks()
         .check(authed(

@@ -1,0 +1,247 @@
+//! `vetting reindex` on a data directory: the store is rebuilt beside the live one
+//! (`store.reindex`, by [`Store::rebuild_into`]) and swapped in, so that no old index entry is
+//! ever removed (see there why). The swap survives a crash at any step:
+//!
+//! 1. `store.reindex` is built, flushed and closed; until then the live store is untouched and a
+//!    leftover `store.reindex` is only removed by the next reindex.
+//! 2. `store.reindex.done` is written (and the directory synced): from here the swap is decided.
+//! 3. `store` is renamed `store.old`, `store.reindex` renamed `store`, `store.old` removed, then
+//!    the marker. Every command that opens the store first finishes a swap the marker announces.
+//!
+//! `reindex.lock` keeps them apart: a reindex holds it exclusively from start to end; opening
+//! the store holds it shared, so no server starts half-way through a swap.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::store::{Store, StoreError, StoreOptions};
+
+const LIVE: &str = "store";
+const FRESH: &str = "store.reindex";
+const OLD: &str = "store.old";
+const DONE: &str = "store.reindex.done";
+const LOCK: &str = "reindex.lock";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    #[error("a reindex is running on data directory {0}: wait for it to finish")]
+    Busy(PathBuf),
+    #[error("data directory {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> RebuildError + '_ {
+    move |source| RebuildError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The data directory's reindex lock, held until dropped: exclusively by a reindex, shared by
+/// anything else that opens the store.
+fn lock(data_dir: &Path, exclusive: bool) -> Result<File, RebuildError> {
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(data_dir.join(LOCK))
+        .map_err(io_error(data_dir))?;
+    let held = if exclusive {
+        file.try_lock()
+    } else {
+        file.try_lock_shared()
+    };
+    match held {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(RebuildError::Busy(data_dir.to_owned())),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_error(data_dir)(e)),
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), RebuildError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error(dir))
+}
+
+/// Finishes a swap that an earlier reindex decided on (its marker is written) but did not
+/// finish. Call with the lock held.
+fn finish_swap(data_dir: &Path) -> Result<(), RebuildError> {
+    let done = data_dir.join(DONE);
+    if !done.exists() {
+        return Ok(());
+    }
+    let (live, fresh, old) = (
+        data_dir.join(LIVE),
+        data_dir.join(FRESH),
+        data_dir.join(OLD),
+    );
+    let err = io_error(data_dir);
+    if fresh.exists() {
+        if live.exists() {
+            if old.exists() {
+                std::fs::remove_dir_all(&old).map_err(io_error(data_dir))?;
+            }
+            std::fs::rename(&live, &old).map_err(io_error(data_dir))?;
+        }
+        std::fs::rename(&fresh, &live).map_err(io_error(data_dir))?;
+        sync_dir(data_dir)?;
+    }
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(io_error(data_dir))?;
+    }
+    std::fs::remove_file(&done).map_err(err)?;
+    sync_dir(data_dir)
+}
+
+/// Opens the store of `data_dir` (see [`Store::open`]), first finishing a reindex's swap that
+/// a crash interrupted. Refuses while a reindex runs on the directory.
+pub fn open(data_dir: &Path, opts: StoreOptions) -> Result<Store, RebuildError> {
+    // Opening a store in a directory that does not exist yet creates both.
+    if !data_dir.try_exists().map_err(io_error(data_dir))? {
+        return Ok(Store::open(&data_dir.join(LIVE), opts)?);
+    }
+    // Exclusive only to finish a swap; shared otherwise, which any number of openers may
+    // hold at once and a running reindex excludes.
+    let swap = data_dir.join(DONE).exists();
+    let _lock = lock(data_dir, swap)?;
+    if swap {
+        finish_swap(data_dir)?;
+    }
+    Ok(Store::open(&data_dir.join(LIVE), opts)?)
+}
+
+/// Rebuilds the candidate index of the store in `data_dir` (beside it, then swapped in).
+/// Returns the number of listed subjects indexed.
+pub fn reindex(data_dir: &Path, cache_bytes: u64) -> Result<u64, RebuildError> {
+    let _lock = lock(data_dir, true)?;
+    finish_swap(data_dir)?;
+    let opts = StoreOptions {
+        cache_bytes,
+        ..StoreOptions::default()
+    };
+    // Refused while a server runs on the directory (sled's own lock).
+    let live = Store::open(
+        &data_dir.join(LIVE),
+        StoreOptions {
+            allow_outdated_index: true,
+            ..opts
+        },
+    )?;
+    let fresh_path = data_dir.join(FRESH);
+    if fresh_path.exists() {
+        // An earlier rebuild that stopped before its end: never swapped in.
+        std::fs::remove_dir_all(&fresh_path).map_err(io_error(data_dir))?;
+    }
+    let fresh = Store::open(&fresh_path, opts)?;
+    let n = live.rebuild_into(&fresh)?;
+    fresh.checkpoint()?;
+    drop(fresh);
+    live.checkpoint()?;
+    drop(live);
+    let done = data_dir.join(DONE);
+    File::create(&done)
+        .and_then(|f| f.sync_all())
+        .map_err(io_error(data_dir))?;
+    sync_dir(data_dir)?;
+    finish_swap(data_dir)?;
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> StoreOptions {
+        StoreOptions {
+            cache_bytes: 16 << 20,
+            ..StoreOptions::default()
+        }
+    }
+
+    /// A store at `path` whose data version is `v`: enough to tell stores apart.
+    fn store_with_version(path: &Path, v: u64) {
+        let store = Store::open(path, opts()).unwrap();
+        for _ in 0..v {
+            store.transact(|tx| tx.bump_data_version()).unwrap();
+        }
+        store.checkpoint().unwrap();
+    }
+
+    fn version(data_dir: &Path) -> u64 {
+        open(data_dir, opts()).unwrap().data_version().unwrap()
+    }
+
+    fn left_over(data_dir: &Path) -> Vec<&'static str> {
+        [FRESH, OLD, DONE]
+            .into_iter()
+            .filter(|f| data_dir.join(f).exists())
+            .collect()
+    }
+
+    #[test]
+    fn a_swap_stopped_at_any_step_is_finished_by_the_next_open() {
+        // The steps a crash can stop between, as the directory holds them then.
+        for step in 0..3 {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path();
+            store_with_version(&d.join(FRESH), 7);
+            match step {
+                // Marker written, nothing renamed.
+                0 => store_with_version(&d.join(LIVE), 1),
+                // The old store moved aside, the new one not yet in place.
+                1 => store_with_version(&d.join(OLD), 1),
+                // Both renamed, the old one not yet removed.
+                _ => {
+                    store_with_version(&d.join(OLD), 1);
+                    std::fs::rename(d.join(FRESH), d.join(LIVE)).unwrap();
+                }
+            }
+            File::create(d.join(DONE)).unwrap();
+            assert_eq!(version(d), 7, "step {step}");
+            assert!(left_over(d).is_empty(), "step {step}: {:?}", left_over(d));
+        }
+    }
+
+    #[test]
+    fn a_rebuild_stopped_before_its_marker_is_never_swapped_in_and_the_next_reindex_replaces_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        store_with_version(&d.join(LIVE), 3);
+        store_with_version(&d.join(FRESH), 9);
+        assert_eq!(version(d), 3);
+        reindex(d, 16 << 20).unwrap();
+        // The live store's data version is copied; the stray one is gone.
+        assert_eq!(version(d), 3);
+        assert!(left_over(d).is_empty(), "{:?}", left_over(d));
+    }
+
+    #[test]
+    fn nothing_opens_the_store_while_a_reindex_holds_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        store_with_version(&d.join(LIVE), 1);
+        let held = lock(d, true).unwrap();
+        for e in [
+            open(d, opts()).map(|_| ()).unwrap_err(),
+            reindex(d, 16 << 20).map(|_| ()).unwrap_err(),
+        ] {
+            assert!(matches!(e, RebuildError::Busy(_)), "{e:?}");
+            assert!(e.to_string().contains("a reindex is running"), "{e}");
+        }
+        drop(held);
+        // Openers share the lock with each other.
+        let a = lock(d, false).unwrap();
+        let b = lock(d, false).unwrap();
+        assert!(matches!(lock(d, true), Err(RebuildError::Busy(_))));
+        drop((a, b));
+        assert_eq!(version(d), 1);
+    }
+}
