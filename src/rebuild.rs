@@ -2,14 +2,16 @@
 //! (`store.reindex`, by [`Store::rebuild_into`]) and swapped in, so that no old index entry is
 //! ever removed (see there why). The swap survives a crash at any step:
 //!
-//! 1. `store.reindex` is built, flushed and closed; until then the live store is untouched and a
-//!    leftover `store.reindex` is only removed by the next reindex.
+//! 1. `store.reindex` is built, flushed, closed and every file of it synced; until then the live
+//!    store is untouched, and a `store.reindex` left by a crash is removed by the next reindex
+//!    (one that failed removes its own).
 //! 2. `store.reindex.done` is written (and the directory synced): from here the swap is decided.
 //! 3. `store` is renamed `store.old`, `store.reindex` renamed `store`, `store.old` removed, then
 //!    the marker. Every command that opens the store first finishes a swap the marker announces.
 //!
-//! `reindex.lock` keeps them apart: a reindex holds it exclusively from start to end; opening
-//! the store holds it shared, so no server starts half-way through a swap.
+//! `reindex.lock` keeps them apart: a reindex holds it from start to end, and opening the store
+//! holds it while it looks for the marker and opens, so no server starts half-way through a
+//! swap, nor misses a swap decided while it looked.
 
 use std::fs::File;
 use std::io;
@@ -25,8 +27,18 @@ const LOCK: &str = "reindex.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RebuildError {
-    #[error("a reindex is running on data directory {0}: wait for it to finish")]
+    #[error(
+        "a reindex is running on data directory {0} (or another command is opening its store): \
+         wait for it to finish"
+    )]
     Busy(PathBuf),
+    #[error(
+        "data directory {0} holds `store.reindex.done` and `store.old` but neither `store` nor \
+         `store.reindex`: a reindex's swap cannot be finished; restore `store` from a backup, or \
+         rename `store.old` to `store` and remove the marker to go back to the store as it was \
+         before the reindex"
+    )]
+    Unfinished(PathBuf),
     #[error("data directory {path}")]
     Io {
         path: PathBuf,
@@ -44,21 +56,15 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> RebuildError + '_ {
     }
 }
 
-/// The data directory's reindex lock, held until dropped: exclusively by a reindex, shared by
-/// anything else that opens the store.
-fn lock(data_dir: &Path, exclusive: bool) -> Result<File, RebuildError> {
+/// The data directory's reindex lock, held until dropped.
+fn lock(data_dir: &Path) -> Result<File, RebuildError> {
     let file = File::options()
         .create(true)
         .truncate(false)
         .write(true)
         .open(data_dir.join(LOCK))
         .map_err(io_error(data_dir))?;
-    let held = if exclusive {
-        file.try_lock()
-    } else {
-        file.try_lock_shared()
-    };
-    match held {
+    match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(RebuildError::Busy(data_dir.to_owned())),
         Err(std::fs::TryLockError::Error(e)) => Err(io_error(data_dir)(e)),
@@ -69,6 +75,21 @@ fn sync_dir(dir: &Path) -> Result<(), RebuildError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io_error(dir))
+}
+
+/// Syncs every file and directory under `dir`, and `dir` itself.
+fn sync_all_under(dir: &Path) -> Result<(), RebuildError> {
+    for entry in std::fs::read_dir(dir).map_err(io_error(dir))? {
+        let path = entry.map_err(io_error(dir))?.path();
+        if path.is_dir() {
+            sync_all_under(&path)?;
+        } else {
+            File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(io_error(&path))?;
+        }
+    }
+    sync_dir(dir)
 }
 
 /// Finishes a swap that an earlier reindex decided on (its marker is written) but did not
@@ -95,6 +116,10 @@ fn finish_swap(data_dir: &Path) -> Result<(), RebuildError> {
         sync_dir(data_dir)?;
     }
     if old.exists() {
+        if !live.exists() {
+            // Not a state a swap leaves: the old store may be the only one.
+            return Err(RebuildError::Unfinished(data_dir.to_owned()));
+        }
         std::fs::remove_dir_all(&old).map_err(io_error(data_dir))?;
     }
     std::fs::remove_file(&done).map_err(err)?;
@@ -108,20 +133,18 @@ pub fn open(data_dir: &Path, opts: StoreOptions) -> Result<Store, RebuildError> 
     if !data_dir.try_exists().map_err(io_error(data_dir))? {
         return Ok(Store::open(&data_dir.join(LIVE), opts)?);
     }
-    // Exclusive only to finish a swap; shared otherwise, which any number of openers may
-    // hold at once and a running reindex excludes.
-    let swap = data_dir.join(DONE).exists();
-    let _lock = lock(data_dir, swap)?;
-    if swap {
-        finish_swap(data_dir)?;
-    }
+    // Exclusive, and the marker looked for only once it is held: a reindex killed after
+    // writing its marker must never see its swap skipped by an open that looked before.
+    // (Only one process can open the store at a time anyway: sled's own lock.)
+    let _lock = lock(data_dir)?;
+    finish_swap(data_dir)?;
     Ok(Store::open(&data_dir.join(LIVE), opts)?)
 }
 
 /// Rebuilds the candidate index of the store in `data_dir` (beside it, then swapped in).
 /// Returns the number of listed subjects indexed.
 pub fn reindex(data_dir: &Path, cache_bytes: u64) -> Result<u64, RebuildError> {
-    let _lock = lock(data_dir, true)?;
+    let _lock = lock(data_dir)?;
     finish_swap(data_dir)?;
     let opts = StoreOptions {
         cache_bytes,
@@ -140,10 +163,25 @@ pub fn reindex(data_dir: &Path, cache_bytes: u64) -> Result<u64, RebuildError> {
         // An earlier rebuild that stopped before its end: never swapped in.
         std::fs::remove_dir_all(&fresh_path).map_err(io_error(data_dir))?;
     }
-    let fresh = Store::open(&fresh_path, opts)?;
-    let n = live.rebuild_into(&fresh)?;
-    fresh.checkpoint()?;
-    drop(fresh);
+    let built = (|| -> Result<u64, RebuildError> {
+        let fresh = Store::open(&fresh_path, opts)?;
+        let n = live.rebuild_into(&fresh)?;
+        fresh.checkpoint()?;
+        drop(fresh);
+        // sled syncs its files' contents, not their names: a power cut after the marker must
+        // find every file of the new store.
+        sync_all_under(&fresh_path)?;
+        Ok(n)
+    })();
+    let n = match built {
+        Ok(n) => n,
+        Err(e) => {
+            // Never swapped in: the space it takes is freed now rather than by the next
+            // reindex. The error is the rebuild's, whatever the removal does.
+            let _ = std::fs::remove_dir_all(&fresh_path);
+            return Err(e);
+        }
+    };
     live.checkpoint()?;
     drop(live);
     let done = data_dir.join(DONE);
@@ -228,7 +266,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         store_with_version(&d.join(LIVE), 1);
-        let held = lock(d, true).unwrap();
+        let held = lock(d).unwrap();
         for e in [
             open(d, opts()).map(|_| ()).unwrap_err(),
             reindex(d, 16 << 20).map(|_| ()).unwrap_err(),
@@ -237,11 +275,43 @@ mod tests {
             assert!(e.to_string().contains("a reindex is running"), "{e}");
         }
         drop(held);
-        // Openers share the lock with each other.
-        let a = lock(d, false).unwrap();
-        let b = lock(d, false).unwrap();
-        assert!(matches!(lock(d, true), Err(RebuildError::Busy(_))));
-        drop((a, b));
         assert_eq!(version(d), 1);
+    }
+
+    #[test]
+    fn a_swap_that_cannot_be_finished_keeps_the_old_store_and_says_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // Marker and old store, nothing else: not a state a swap leaves.
+        store_with_version(&d.join(OLD), 4);
+        File::create(d.join(DONE)).unwrap();
+        let e = open(d, opts()).map(|_| ()).unwrap_err();
+        assert!(matches!(e, RebuildError::Unfinished(_)), "{e:?}");
+        assert!(
+            e.to_string().contains("rename `store.old` to `store`"),
+            "{e}"
+        );
+        assert!(d.join(OLD).join("db").exists(), "the old store was removed");
+        assert!(!d.join(LIVE).exists(), "an empty store was created");
+    }
+
+    #[test]
+    fn a_failed_rebuild_removes_what_it_built() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        store_with_version(&d.join(LIVE), 2);
+        // A subject record the rebuild cannot read.
+        {
+            let db = sled::open(d.join(LIVE)).unwrap();
+            db.open_tree("subjects")
+                .unwrap()
+                .insert("x", "not a subject")
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let e = reindex(d, 16 << 20).map(|_| ()).unwrap_err();
+        assert!(matches!(e, RebuildError::Store(_)), "{e:?}");
+        assert!(left_over(d).is_empty(), "{:?}", left_over(d));
+        assert_eq!(version(d), 2);
     }
 }

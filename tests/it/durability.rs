@@ -596,7 +596,7 @@ async fn keys_create_prints_only_a_token_that_a_running_server_accepts() {
 #[tokio::test]
 async fn an_outdated_index_is_refused_until_reindex_rebuilds_it() {
     let s = TestServer::start().await;
-    let (nadia, _) = s
+    let (nadia, nadia_listing) = s
         .reg()
         .barred(
             person("Nadia", "Kowalczyk", (1983, 7, 9)),
@@ -615,6 +615,10 @@ async fn an_outdated_index_is_refused_until_reindex_rebuilds_it() {
         .await
         .unwrap()
         .into_inner();
+    let inquiry = s
+        .reg()
+        .open(&owen.subject_id, investigation("Kent Police", (2025, 6, 1)))
+        .await;
     let verify = |s: &TestServer| {
         let mut audit = s.audit();
         let token = s.keys.auditor.token.clone();
@@ -690,7 +694,8 @@ async fn an_outdated_index_is_refused_until_reindex_rebuilds_it() {
         .unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("reindexed 1 listed subjects"), "{stderr}");
+    // Nadia (barred) and Owen (under investigation).
+    assert!(stderr.contains("reindexed 2 listed subjects"), "{stderr}");
 
     // Rebuilt beside the store and swapped in: nothing of the rebuild is left.
     for left in ["store.reindex", "store.old", "store.reindex.done"] {
@@ -729,4 +734,22 @@ async fn an_outdated_index_is_refused_until_reindex_rebuilds_it() {
         .unwrap()
         .into_inner();
     assert_eq!(r.outcome(), pb::Outcome::Barred);
+    // Listings and investigations came across: both can still be ended.
+    let mut reg = s.reg();
+    let removed = reg.remove_listing(&nadia_listing.listing_id).await;
+    assert_eq!(removed.subject_id, nadia.subject_id);
+    let closed = reg
+        .client
+        .close_investigation(authed(
+            &reg.token,
+            pb::CloseInvestigationRequest {
+                investigation_id: inquiry.investigation_id,
+                outcome: pb::InvestigationOutcome::NoFurtherAction.into(),
+                closed_on: date(2025, 7, 1),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(closed.subject_id, owen.subject_id);
 }
