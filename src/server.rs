@@ -219,7 +219,7 @@ fn warm_cache(store: &crate::store::Store, stop: &AtomicBool) {
             entries = w.entries,
             mib = w.bytes >> 20,
             ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            "page cache warmed with the candidate index, match records and subjects"
+            "page cache warmed with what checks read and write"
         ),
         Ok(_) if stop.load(Ordering::Relaxed) => {}
         Ok(w) => tracing::warn!(

@@ -706,9 +706,10 @@ impl Store {
         Ok(())
     }
 
-    /// Reads what a check reads (the candidate index, the match records, the subjects) from
-    /// end to end, so that sled's page cache holds it and the first checks after a start do not
-    /// wait for page reads. Asks `stop` before each entry and stops when it says so; stops too
+    /// Reads what a check reads (the candidate index, the match records, the subjects) and the
+    /// subject index of the audit trail, where a check that finds someone writes, from end to
+    /// end, so that sled's page cache holds it and the first checks after a start do not wait
+    /// for page reads. Asks `stop` before each entry and stops when it says so; stops too
     /// once the keys and values read reach [`WARM_BUDGET`] of the cache. (sled counts a page by
     /// its size in the log, node headers and pending updates included, so the bytes of keys
     /// and values only estimate what the cache holds; reading past its capacity would only push
@@ -720,7 +721,12 @@ impl Store {
             entries: 0,
             bytes: 0,
         };
-        for tree in [&self.t.index, &self.t.match_records, &self.t.subjects] {
+        for tree in [
+            &self.t.index,
+            &self.t.match_records,
+            &self.t.subjects,
+            &self.t.audit_by_subject,
+        ] {
             for r in tree.iter() {
                 if stop() {
                     return Ok(warmed);
