@@ -2,11 +2,12 @@
 //! which a check probes, so that every match [`super::compare`] can make is found while each key's
 //! posting list stays short at a million listed people.
 //!
-//! # Key scheme (format version 5: version 4 with more short forms in the nickname table)
+//! # Key scheme (format version 6: version 5 with given names' forms in other languages)
 //! Codes are Double Metaphone primary codes (at most 4 characters) of folded tokens. A person's
 //! *name codes* are, over all their names: the code of every family-name form (the joined form and
 //! each part of a double-barrelled name), of the first given name and of the full names it is a
-//! short form of (Bob gives the codes of Bob and Robert), and, on the index side only, of the other
+//! short form, another language's form or another spelling of (Bob gives the codes of Bob and
+//! Robert, Dafydd those of Dafydd and David), and, on the index side only, of the other
 //! given names. Given and family codes share one namespace, so a given and family name swapped find
 //! each other without extra probes. A date `Y-M-D` has three *date pairs*: `ymYYYYMM`, `mdMMDD`,
 //! `ydYYYYDD`; any slip confined to one of year, month or day (one digit, two digits swapped, a year
@@ -46,9 +47,10 @@ use std::collections::BTreeSet;
 
 use super::{Date, PName, Prepared, dob};
 
-/// Bumped whenever [`index_keys`] changes, including the nickname tables it reads (format 5:
-/// British and Yoruba short forms added); the service rebuilds its index when the stored version differs.
-pub const INDEX_FORMAT_VERSION: u32 = 5;
+/// Bumped whenever [`index_keys`] changes, including the nickname tables it reads (format 6:
+/// given names' forms in other languages and other spellings, and Liam for William); a store
+/// whose index is of another version refuses to open until `vetting reindex` rebuilds it.
+pub const INDEX_FORMAT_VERSION: u32 = 6;
 
 /// Longest issuer kept in a key (folded), so a key stays within 64 bytes.
 const MAX_KEY_ISSUER: usize = 16;

@@ -131,7 +131,8 @@ struct PName {
     given: Vec<Tok>,
     /// Family-name forms: the joined form first, then the parts of a double-barrelled name.
     family: Vec<Tok>,
-    /// Phonetic codes of the full names the first given name is a short form of.
+    /// Phonetic codes of the full names the first given name is a short form of, and of the
+    /// names it is another language's form or another spelling of.
     nick: Vec<String>,
     /// The given names as written (whitespace collapsed), for reasons.
     shown_given: String,
@@ -197,7 +198,16 @@ impl Prepared {
             }
             let nick = given
                 .first()
-                .map(|g| nicknames::formal_codes(g.text()).to_vec())
+                .map(|g| {
+                    let mut codes: Vec<String> = nicknames::formal_codes(g.text())
+                        .iter()
+                        .chain(nicknames::equivalent_codes(g.text()))
+                        .cloned()
+                        .collect();
+                    codes.sort();
+                    codes.dedup();
+                    codes
+                })
                 .unwrap_or_default();
             names.push(PName {
                 given,

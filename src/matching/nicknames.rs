@@ -1,5 +1,6 @@
 //! Nicknames and short forms of given names (Bob ~ Robert), from the embedded public table
-//! (`data/nicknames.csv`, Apache-2.0) and its British additions (`data/nicknames-gb.csv`).
+//! (`data/nicknames.csv`, Apache-2.0) and its British additions (`data/nicknames-gb.csv`); and
+//! given names' forms in other languages and other spellings (`data/name-equivalents.csv`).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -83,6 +84,94 @@ pub fn are_forms(a: &str, b: &str) -> bool {
         || fa.iter().any(|f| longer(f) && fb.contains(f))
 }
 
+const EQUIVALENTS_TABLE: &str = include_str!("../../data/name-equivalents.csv");
+
+/// Given names' forms in other languages (Dafydd ~ David, Seán ~ John, Piotr ~ Peter) and other
+/// spellings of one name (Kathryn ~ Catherine), from `data/name-equivalents.csv`
+/// (`name,form,language`, `spelling` for another spelling): for each form, the names it is a
+/// form of with the language, and their phonetic codes.
+#[derive(Debug, Default)]
+struct Equivalents {
+    names: HashMap<String, Vec<(String, &'static str)>>,
+    codes: HashMap<String, Vec<String>>,
+}
+
+static EQUIVALENTS: LazyLock<Equivalents> = LazyLock::new(build_equivalents);
+
+fn build_equivalents() -> Equivalents {
+    let mut names: HashMap<String, Vec<(String, &'static str)>> = HashMap::new();
+    for line in EQUIVALENTS_TABLE.lines().skip(1) {
+        let mut cols = line.split(',');
+        let (Some(name), Some(form), Some(language)) = (cols.next(), cols.next(), cols.next())
+        else {
+            continue;
+        };
+        let name = normalise_name_part(name).replace(' ', "");
+        let form = normalise_name_part(form).replace(' ', "");
+        if name.is_empty() || form.is_empty() || name == form {
+            continue;
+        }
+        let entry = names.entry(form).or_default();
+        if !entry.iter().any(|(n, _)| *n == name) {
+            entry.push((name, language.trim()));
+        }
+    }
+    let mut codes = HashMap::with_capacity(names.len());
+    for (form, of) in &names {
+        let own = phonetic(form);
+        let mut c: Vec<String> = of
+            .iter()
+            .map(|(n, _)| phonetic(n))
+            .filter(|c| !c.is_empty() && *c != own)
+            .collect();
+        c.sort();
+        c.dedup();
+        codes.insert(form.clone(), c);
+    }
+    Equivalents { names, codes }
+}
+
+/// Phonetic codes of the names that `token` (folded) is another language's form or another
+/// spelling of, excluding the token's own code; empty when it is none.
+pub fn equivalent_codes(token: &str) -> &'static [String] {
+    EQUIVALENTS
+        .codes
+        .get(token)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// How two different folded given names are one name in two languages, or two spellings of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Equivalence {
+    /// The first is the form in `language` of the second (`spelling`: another spelling).
+    FormOf { language: &'static str },
+    /// The second is the form in `language` of the first.
+    HasForm { language: &'static str },
+    /// Both are forms of the same name (Seán and Iain of John).
+    BothFormsOf { name: &'static str },
+}
+
+/// The [`Equivalence`] of two different folded given names, if the table knows one.
+pub fn equivalence(a: &str, b: &str) -> Option<Equivalence> {
+    if a == b {
+        return None;
+    }
+    let of = |t: &str| -> &'static [(String, &'static str)] {
+        EQUIVALENTS.names.get(t).map(Vec::as_slice).unwrap_or(&[])
+    };
+    let (oa, ob) = (of(a), of(b));
+    if let Some((_, language)) = oa.iter().find(|(n, _)| n == b) {
+        return Some(Equivalence::FormOf { language });
+    }
+    if let Some((_, language)) = ob.iter().find(|(n, _)| n == a) {
+        return Some(Equivalence::HasForm { language });
+    }
+    oa.iter()
+        .find(|(n, _)| ob.iter().any(|(m, _)| m == n))
+        .map(|(name, _)| Equivalence::BothFormsOf { name })
+}
+
 /// Number of short forms known (for tests and diagnostics).
 pub fn known_short_forms() -> usize {
     TABLE.formals.len()
@@ -135,6 +224,42 @@ mod tests {
         assert!(!are_forms("tracy", "terence"));
         assert!(!are_forms("carl", "caroline"));
         assert!(known_short_forms() > 1000);
+    }
+
+    #[test]
+    fn forms_in_other_languages_and_other_spellings_are_equivalent_both_ways() {
+        use Equivalence::*;
+        for (form, name, language) in [
+            ("dafydd", "david", "Welsh"),
+            ("sean", "john", "Irish"),
+            ("iain", "john", "Scottish Gaelic"),
+            ("piotr", "peter", "Polish"),
+            ("yusuf", "joseph", "Arabic"),
+            ("kathryn", "catherine", "spelling"),
+        ] {
+            assert_eq!(equivalence(form, name), Some(FormOf { language }), "{form}");
+            assert_eq!(
+                equivalence(name, form),
+                Some(HasForm { language }),
+                "{form}"
+            );
+            // The index files the form under the name's code too (unless they sound alike).
+            let code = phonetic(name);
+            assert!(
+                phonetic(form) == code || equivalent_codes(form).contains(&code),
+                "{form}"
+            );
+        }
+        assert_eq!(
+            equivalence("sean", "iain"),
+            Some(BothFormsOf { name: "john" })
+        );
+        assert_eq!(equivalence("david", "john"), None);
+        assert_eq!(equivalence("dafydd", "dafydd"), None);
+        assert!(equivalent_codes("david").is_empty());
+        assert!(equivalent_codes("sean").contains(&phonetic("john")));
+        // Short forms stay in the nickname table, where they are forms (and may be STRONG).
+        assert!(are_forms("liam", "william"));
     }
 
     #[test]

@@ -21,8 +21,10 @@
 //!      agreeing at 0.9 or better, no contradicting middle name, and the exact date;
 //!    * given (first given name against the first, or a middle name at 0.9 of the value): exact 1.0;
 //!      nickname or short form 0.95; transliterated (Bjoern/Björn) 1.0; one letter apart (3+
-//!      letters, or a letter dropped from a 3-letter name) 0.85; sounds alike (same Double
-//!      Metaphone, Jaro-Winkler >= 0.8) 0.8; an initial that fits 0.7; middle names that contradict
+//!      letters, or a letter dropped from a 3-letter name) 0.85; the name's form in another
+//!      language or another spelling of it (Dafydd / David, Seán / John, Kathryn / Catherine:
+//!      `data/name-equivalents.csv`) 0.85, and then (as first names) only with the exact or a
+//!      transposed date; sounds alike (same Double Metaphone, Jaro-Winkler >= 0.8) 0.8; an initial that fits 0.7; middle names that contradict
 //!      -0.15 (and then only with the exact date, at most `POSSIBLE`), a middle name the record
 //!      lacks -0.03, a recorded middle name not given 0; a first name found only among the other
 //!      side's middle names while the remaining names contradict: no match; given names run
@@ -46,7 +48,7 @@ use strsim::jaro_winkler;
 
 use super::dob::{self, DobRelation};
 use super::keys::shares_key;
-use super::nicknames::are_forms;
+use super::nicknames::{Equivalence, are_forms, equivalence};
 use super::normalise::display;
 use super::{Comparison, PName, Prepared, Strength, Tok};
 
@@ -85,6 +87,8 @@ enum TokLevel {
     Initial,
     Sound,
     Typo,
+    /// Another language's form or another spelling of the name (Dafydd / David).
+    Equivalent,
     Form,
     Transliterated,
     Exact,
@@ -95,7 +99,7 @@ impl TokLevel {
         match self {
             Self::Exact | Self::Transliterated => 1.0,
             Self::Form => 0.95,
-            Self::Typo => 0.85,
+            Self::Typo | Self::Equivalent => 0.85,
             Self::Sound => 0.8,
             Self::Initial => 0.7,
         }
@@ -158,6 +162,9 @@ fn token_level(a: &Tok, b: &Tok) -> Option<TokLevel> {
     if are_forms(x, y) {
         return Some(TokLevel::Form);
     }
+    if equivalence(x, y).is_some() {
+        return Some(TokLevel::Equivalent);
+    }
     // One letter apart: 3+ letters, or a letter dropped from a 3-letter name (Ki/Kim, Ze/Zoe).
     let (short, long) = (x.len().min(y.len()), x.len().max(y.len()));
     if (short >= 3 || (short == 2 && long == 3)) && within_one_edit_mc(x, y) {
@@ -174,6 +181,7 @@ fn token_level(a: &Tok, b: &Tok) -> Option<TokLevel> {
 }
 
 fn describe_given(level: TokLevel, q: &str, c: &str, middle: bool) -> String {
+    let equivalent = equivalence(q, c);
     let (q, c) = (display(q), display(c));
     let what = if middle {
         "a middle name"
@@ -186,6 +194,30 @@ fn describe_given(level: TokLevel, q: &str, c: &str, middle: bool) -> String {
         TokLevel::Transliterated => format!("{what} transliterated ({q}/{c})"),
         TokLevel::Form => format!("{what} \"{q}\" is a form of \"{c}\""),
         TokLevel::Typo => format!("{what} one letter apart ({q}/{c})"),
+        TokLevel::Equivalent => match equivalent {
+            Some(Equivalence::FormOf {
+                language: "spelling",
+            })
+            | Some(Equivalence::HasForm {
+                language: "spelling",
+            }) => format!("{what} \"{q}\" is another spelling of \"{c}\""),
+            Some(Equivalence::FormOf { language }) => {
+                format!("{what} \"{q}\" is the {language} form of \"{c}\"")
+            }
+            Some(Equivalence::HasForm { language }) => {
+                format!("{what} \"{q}\" is the English form of the {language} \"{c}\"")
+            }
+            Some(Equivalence::BothFormsOf { name }) => format!(
+                "{} \"{q}\" and \"{c}\" are both forms of \"{}\"",
+                if middle {
+                    "middle names"
+                } else {
+                    "given names"
+                },
+                display(name)
+            ),
+            None => format!("{what} \"{q}\" is another form of \"{c}\""),
+        },
         TokLevel::Sound => format!("{what} sounds alike ({q}/{c})"),
         TokLevel::Initial => format!("{what}: initial \"{q}\" fits \"{c}\""),
     }
@@ -486,6 +518,9 @@ struct NameMatch {
     middle_conflict: bool,
     /// Short family names only one letter apart (Lee/Lea): needs the exact date.
     short_family: bool,
+    /// The first given names agree only as one name's forms in two languages, or two
+    /// spellings of it (Dafydd / David): needs the exact or a transposed date.
+    equivalent_given: bool,
 }
 
 /// The name read the other way round: the family forms as given names, the given names as family.
@@ -505,18 +540,24 @@ fn swapped(n: &PName) -> (Vec<Tok>, Vec<Tok>) {
 }
 
 fn name_pair(qn: &PName, cn: &PName, qi: usize, cj: usize, swap: bool) -> Option<NameMatch> {
-    let (fam, giv, order) = if swap {
+    let first_equivalent = |g: &[Tok]| match (g.first(), cn.given.first()) {
+        (Some(a), Some(b)) => token_level(a, b) == Some(TokLevel::Equivalent),
+        _ => false,
+    };
+    let (fam, giv, order, equivalent_given) = if swap {
         let (g, f) = swapped(qn);
         (
             family_agreement(&f, &cn.family, &qn.shown_given, &cn.shown_family)?,
             given_agreement(&g, &cn.given)?,
             SWAPPED,
+            first_equivalent(&g),
         )
     } else {
         (
             family_agreement(&qn.family, &cn.family, &qn.shown_family, &cn.shown_family)?,
             given_agreement(&qn.given, &cn.given)?,
             1.0,
+            first_equivalent(&qn.given),
         )
     };
     let given_missing = qn.given.is_empty() || cn.given.is_empty();
@@ -544,6 +585,7 @@ fn name_pair(qn: &PName, cn: &PName, qi: usize, cj: usize, swap: bool) -> Option
         given_missing,
         middle_conflict,
         short_family,
+        equivalent_given,
     })
 }
 
@@ -655,7 +697,13 @@ pub fn compare(query: &Prepared, candidate: &Prepared, config: &MatchConfig) -> 
 
     let name = name?;
     let needs_exact_date = name.middle_conflict || name.short_family;
-    if rel == DobRelation::Different || (needs_exact_date && rel != DobRelation::Exact) {
+    // One name in two languages is a form a person may use, not a slip; with a date that
+    // slipped as well it is mostly chance at a million listed people.
+    let date_near = matches!(rel, DobRelation::Exact | DobRelation::Transposed);
+    if rel == DobRelation::Different
+        || (needs_exact_date && rel != DobRelation::Exact)
+        || (name.equivalent_given && !date_near)
+    {
         return None;
     }
     let score = (name.score * rel.factor()).clamp(0.0, 1.0);
@@ -742,6 +790,53 @@ mod tests {
         assert!(!within_one_edit("smith", "smithers"));
         assert!(!within_one_edit("abcd", "badc"));
         assert!(within_one_edit_mc("mabdonald", "mcdonald"));
+    }
+
+    #[test]
+    fn a_given_names_form_in_another_language_is_possible_with_a_near_date_only() {
+        let listed = person(&[("Dafydd", "Evans")], d(1980, 3, 4), &[]);
+        let m = cmp(&person(&[("David", "Evans")], d(1980, 3, 4), &[]), &listed).unwrap();
+        assert_eq!(m.strength, Strength::Possible);
+        assert!(
+            m.reasons.contains(
+                &"given name \"David\" is the English form of the Welsh \"Dafydd\"".into()
+            ),
+            "{:?}",
+            m.reasons
+        );
+        // Day and month transposed: still found.
+        assert!(cmp(&person(&[("David", "Evans")], d(1980, 4, 3), &[]), &listed).is_some());
+        // A date one digit away as well: two variations, not matched.
+        assert!(cmp(&person(&[("David", "Evans")], d(1980, 3, 5), &[]), &listed).is_none());
+        // The other way round, and two forms of one name.
+        let sean = person(&[("Seán", "Murphy")], d(1975, 11, 30), &[]);
+        let m = cmp(&person(&[("John", "Murphy")], d(1975, 11, 30), &[]), &sean).unwrap();
+        assert!(
+            m.reasons
+                .contains(&"given name \"John\" is the English form of the Irish \"Sean\"".into()),
+            "{:?}",
+            m.reasons
+        );
+        let m = cmp(&person(&[("Iain", "Murphy")], d(1975, 11, 30), &[]), &sean).unwrap();
+        assert!(
+            m.reasons
+                .contains(&"given names \"Iain\" and \"Sean\" are both forms of \"John\"".into()),
+            "{:?}",
+            m.reasons
+        );
+        let m = cmp(
+            &person(&[("Kathryn", "Hale")], d(1990, 1, 2), &[]),
+            &person(&[("Catherine", "Hale")], d(1990, 1, 2), &[]),
+        )
+        .unwrap();
+        assert!(
+            m.reasons
+                .contains(&"given name \"Kathryn\" is another spelling of \"Catherine\"".into()),
+            "{:?}",
+            m.reasons
+        );
+        // Swapped as well.
+        assert!(cmp(&person(&[("Evans", "David")], d(1980, 3, 4), &[]), &listed).is_some());
     }
 
     #[test]
