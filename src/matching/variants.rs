@@ -1065,6 +1065,41 @@ fn plainly_different(a: Date, b: Date) -> bool {
         && !(a.month == b.month && a.day == b.day && (a.year - b.year).abs() <= 1)
 }
 
+/// Given names and their forms in another language or another spelling, as an applicant may
+/// give them (written here independently of `data/name-equivalents.csv`).
+const OTHER_FORMS: &[(&str, &str)] = &[
+    ("John", "Sean"),
+    ("John", "Ian"),
+    ("John", "Evan"),
+    ("John", "Jan"),
+    ("David", "Dafydd"),
+    ("David", "Dewi"),
+    ("James", "Seamus"),
+    ("Peter", "Piotr"),
+    ("Peter", "Pierre"),
+    ("Michael", "Mikhail"),
+    ("Michael", "Michal"),
+    ("Thomas", "Tomos"),
+    ("Thomas", "Tomasz"),
+    ("Mary", "Maire"),
+    ("Mary", "Mairi"),
+    ("Catherine", "Kathryn"),
+    ("Catherine", "Catriona"),
+    ("Stephen", "Steven"),
+    ("Joseph", "Yusuf"),
+    ("Joseph", "Giuseppe"),
+    ("Hugh", "Huw"),
+    ("Patrick", "Padraig"),
+    ("Alexander", "Alasdair"),
+    ("Margaret", "Mairead"),
+    ("Helen", "Eilidh"),
+    ("Paul", "Pawel"),
+    ("Andrew", "Andrzej"),
+    ("Charles", "Carlos"),
+    ("George", "Jerzy"),
+    ("Geoffrey", "Jeffrey"),
+];
+
 fn nick_of(rng: &mut Rng, first: &str) -> Option<String> {
     let opts: Vec<&str> = NICKNAMES
         .iter()
@@ -1086,6 +1121,7 @@ fn related_given(a: &str, b: &str) -> bool {
         || super::score::within_one_edit(&a, &b)
         || super::normalise::phonetic(&a) == super::normalise::phonetic(&b)
         || super::nicknames::are_forms(&a, &b)
+        || super::nicknames::equivalence(&a, &b).is_some()
 }
 
 /// Whether any given-name word of one side is related to any of the other's.
@@ -1514,6 +1550,33 @@ fn kinds() -> Vec<Kind> {
             },
         },
         // ---- flag: at most POSSIBLE is right, CLEAR is wrong ----
+        Kind {
+            name: "given_name_in_another_language",
+            expect: Expect::Flag,
+            make: |rng, r, t| {
+                let p = &r.people[t];
+                let first = p.first_given();
+                let opts: Vec<&str> = OTHER_FORMS
+                    .iter()
+                    .filter_map(|(a, b)| {
+                        if a.eq_ignore_ascii_case(&first) {
+                            Some(*b)
+                        } else if b.eq_ignore_ascii_case(&first) {
+                            Some(*a)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                if opts.is_empty() {
+                    return None;
+                }
+                let mut q = Query::of(p, t);
+                let form: &str = *rng.pick::<&str>(&opts);
+                q.given = replace_given_first(&p.given, form);
+                Some(q)
+            },
+        },
         Kind {
             name: "particle_dropped",
             expect: Expect::Flag,
