@@ -1572,7 +1572,7 @@ fn kinds() -> Vec<Kind> {
                     return None;
                 }
                 let mut q = Query::of(p, t);
-                let form: &str = *rng.pick::<&str>(&opts);
+                let form: &str = rng.pick::<&str>(&opts);
                 q.given = replace_given_first(&p.given, form);
                 Some(q)
             },
