@@ -131,7 +131,14 @@ pub fn family_forms(family_name: &str) -> Vec<String> {
     let folded = normalise_name_part(family_name);
     let mut words: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
     strip_noise(&mut words, false);
-    let parts: Vec<String> = words.into_iter().map(mac_to_mc).collect();
+    // Saint leading a name is written St as often as not (St John, Saint John, St. John).
+    let last = words.len().saturating_sub(1);
+    let parts: Vec<String> = words
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| if w == "saint" && i < last { "st" } else { w })
+        .map(mac_to_mc)
+        .collect();
     if parts.is_empty() {
         return Vec::new();
     }
@@ -223,6 +230,10 @@ mod tests {
         assert_eq!(family_forms("Mc Donald"), vec!["mcdonald"]);
         assert_eq!(family_forms("Mac Donald"), vec!["mcdonald"]);
         assert_eq!(family_forms("Mack"), vec!["mack"]);
+        for saint in ["St John", "St. John", "Saint John", "Saint-John", "StJohn"] {
+            assert_eq!(family_forms(saint), vec!["stjohn"], "{saint}");
+        }
+        assert_eq!(family_forms("Saint"), vec!["saint"]);
         assert_eq!(
             family_forms("Forster-Hammond"),
             vec!["forsterhammond", "forster", "hammond"]
