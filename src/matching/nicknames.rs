@@ -92,14 +92,15 @@ const EQUIVALENTS_TABLE: &str = include_str!("../../data/name-equivalents.csv");
 /// form of with the language, and their phonetic codes.
 #[derive(Debug, Default)]
 struct Equivalents {
-    names: HashMap<String, Vec<(String, &'static str)>>,
+    /// For each form: the names it is a form of, each with its languages ("Italian or Spanish").
+    names: HashMap<String, Vec<(String, String)>>,
     codes: HashMap<String, Vec<String>>,
 }
 
 static EQUIVALENTS: LazyLock<Equivalents> = LazyLock::new(build_equivalents);
 
 fn build_equivalents() -> Equivalents {
-    let mut names: HashMap<String, Vec<(String, &'static str)>> = HashMap::new();
+    let mut names: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for line in EQUIVALENTS_TABLE.lines().skip(1) {
         let mut cols = line.split(',');
         let (Some(name), Some(form), Some(language)) = (cols.next(), cols.next(), cols.next())
@@ -111,9 +112,15 @@ fn build_equivalents() -> Equivalents {
         if name.is_empty() || form.is_empty() || name == form {
             continue;
         }
+        let language = language.trim();
         let entry = names.entry(form).or_default();
-        if !entry.iter().any(|(n, _)| *n == name) {
-            entry.push((name, language.trim()));
+        match entry.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, languages)) if !languages.split(" or ").any(|l| l == language) => {
+                languages.push_str(" or ");
+                languages.push_str(language);
+            }
+            Some(_) => {}
+            None => entry.push((name, language.to_string())),
         }
     }
     let mut codes = HashMap::with_capacity(names.len());
@@ -148,7 +155,9 @@ pub enum Equivalence {
     FormOf { language: &'static str },
     /// The second is the form in `language` of the first.
     HasForm { language: &'static str },
-    /// Both are forms of the same name (Seán and Iain of John).
+    /// Both are forms of the same name in one language, or spellings of it (Seán and Eoin of
+    /// John). Forms in different languages are not linked through the name they share: Jean,
+    /// Jan and Ian are forms of John, and names of their own in Britain.
     BothFormsOf { name: &'static str },
 }
 
@@ -157,18 +166,26 @@ pub fn equivalence(a: &str, b: &str) -> Option<Equivalence> {
     if a == b {
         return None;
     }
-    let of = |t: &str| -> &'static [(String, &'static str)] {
+    let of = |t: &str| -> &'static [(String, String)] {
         EQUIVALENTS.names.get(t).map(Vec::as_slice).unwrap_or(&[])
     };
     let (oa, ob) = (of(a), of(b));
     if let Some((_, language)) = oa.iter().find(|(n, _)| n == b) {
-        return Some(Equivalence::FormOf { language });
+        return Some(Equivalence::FormOf {
+            language: language.as_str(),
+        });
     }
     if let Some((_, language)) = ob.iter().find(|(n, _)| n == a) {
-        return Some(Equivalence::HasForm { language });
+        return Some(Equivalence::HasForm {
+            language: language.as_str(),
+        });
     }
+    let shared = |la: &str, lb: &str| {
+        la.split(" or ")
+            .any(|l| l == "spelling" || lb.split(" or ").any(|m| m == l || m == "spelling"))
+    };
     oa.iter()
-        .find(|(n, _)| ob.iter().any(|(m, _)| m == n))
+        .find(|(n, la)| ob.iter().any(|(m, lb)| m == n && shared(la, lb)))
         .map(|(name, _)| Equivalence::BothFormsOf { name })
 }
 
@@ -251,8 +268,18 @@ mod tests {
             );
         }
         assert_eq!(
-            equivalence("sean", "iain"),
+            equivalence("sean", "eoin"),
             Some(BothFormsOf { name: "john" })
+        );
+        // Forms in different languages are not linked through the name they share.
+        assert_eq!(equivalence("sean", "iain"), None);
+        assert_eq!(equivalence("jan", "ian"), None);
+        // A form in several languages says so.
+        assert_eq!(
+            equivalence("antonio", "anthony"),
+            Some(FormOf {
+                language: "Italian or Spanish"
+            })
         );
         assert_eq!(equivalence("david", "john"), None);
         assert_eq!(equivalence("dafydd", "dafydd"), None);

@@ -23,8 +23,8 @@
 //!      nickname or short form 0.95; transliterated (Bjoern/Björn) 1.0; one letter apart (3+
 //!      letters, or a letter dropped from a 3-letter name) 0.85; the name's form in another
 //!      language or another spelling of it (Dafydd / David, Seán / John, Kathryn / Catherine:
-//!      `data/name-equivalents.csv`) 0.85, and then (as first names) only with the exact or a
-//!      transposed date; sounds alike (same Double Metaphone, Jaro-Winkler >= 0.8) 0.8; an initial that fits 0.7; middle names that contradict
+//!      `data/name-equivalents.csv`; checked after the levels above and below) 0.85, and then
+//!      only with the exact or a transposed date, and at most `POSSIBLE`; sounds alike (same Double Metaphone, Jaro-Winkler >= 0.8) 0.8; an initial that fits 0.7; middle names that contradict
 //!      -0.15 (and then only with the exact date, at most `POSSIBLE`), a middle name the record
 //!      lacks -0.03, a recorded middle name not given 0; a first name found only among the other
 //!      side's middle names while the remaining names contradict: no match; given names run
@@ -162,9 +162,6 @@ fn token_level(a: &Tok, b: &Tok) -> Option<TokLevel> {
     if are_forms(x, y) {
         return Some(TokLevel::Form);
     }
-    if equivalence(x, y).is_some() {
-        return Some(TokLevel::Equivalent);
-    }
     // One letter apart: 3+ letters, or a letter dropped from a 3-letter name (Ki/Kim, Ze/Zoe).
     let (short, long) = (x.len().min(y.len()), x.len().max(y.len()));
     if (short >= 3 || (short == 2 && long == 3)) && within_one_edit_mc(x, y) {
@@ -176,6 +173,11 @@ fn token_level(a: &Tok, b: &Tok) -> Option<TokLevel> {
         && jaro_winkler(x, y) >= 0.8
     {
         return Some(TokLevel::Sound);
+    }
+    // Last: a pair that is also one letter apart or sounds alike (Alistair / Alastair, Steven /
+    // Stephen) keeps that level, and with it the dates it matches with.
+    if equivalence(x, y).is_some() {
+        return Some(TokLevel::Equivalent);
     }
     None
 }
@@ -209,11 +211,7 @@ fn describe_given(level: TokLevel, q: &str, c: &str, middle: bool) -> String {
             }
             Some(Equivalence::BothFormsOf { name }) => format!(
                 "{} \"{q}\" and \"{c}\" are both forms of \"{}\"",
-                if middle {
-                    "middle names"
-                } else {
-                    "given names"
-                },
+                if middle { "names" } else { "given names" },
                 display(name)
             ),
             None => format!("{what} \"{q}\" is another form of \"{c}\""),
@@ -251,20 +249,24 @@ fn initials_together(q: &[Tok], c: &[Tok]) -> Option<String> {
     })
 }
 
-/// Agreement of the given names: score, reasons, and whether middle names contradict.
-fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<(f64, Vec<String>, bool)> {
+/// Agreement of the given names: score, reasons, whether middle names contradict, and whether
+/// the names agree only as one name's forms in two languages or two spellings of it.
+type GivenAgreement = (f64, Vec<String>, bool, bool);
+
+/// Agreement of the given names (see [`GivenAgreement`]).
+fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<GivenAgreement> {
     if q.is_empty() || c.is_empty() {
         let why = if q.is_empty() {
             "given name not given"
         } else {
             "no given name on record"
         };
-        return Some((0.5, vec![why.to_string()], false));
+        return Some((0.5, vec![why.to_string()], false, false));
     }
     // The primary pairing: first against first, or either first against a middle name; each
     // that agrees is scored with the other names, and the best kept.
     let mut found = false;
-    let mut best: Option<(f64, Vec<String>, bool)> = None;
+    let mut best: Option<GivenAgreement> = None;
     for (i, qt) in q.iter().enumerate() {
         for (j, ct) in c.iter().enumerate() {
             if i != 0 && j != 0 {
@@ -301,6 +303,7 @@ fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<(f64, Vec<String>, bool)> {
                 display(&ca)
             )],
             false,
+            false,
         );
         if best.as_ref().is_none_or(|b| together.0 > b.0) {
             return Some(together);
@@ -311,7 +314,7 @@ fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<(f64, Vec<String>, bool)> {
     }
     initials_together(q, c)
         .or_else(|| initials_together(c, q))
-        .map(|found| (TokLevel::Initial.value(), vec![found], false))
+        .map(|found| (TokLevel::Initial.value(), vec![found], false, false))
 }
 
 /// The given names scored with one primary pairing `(value, i, j, level)`: the other names
@@ -320,7 +323,7 @@ fn given_with_primary(
     q: &[Tok],
     c: &[Tok],
     (mut score, bi, bj, level): (f64, usize, usize, TokLevel),
-) -> Option<(f64, Vec<String>, bool)> {
+) -> Option<GivenAgreement> {
     let mut conflict = false;
     let mut reasons = Vec::new();
     let (qt, ct) = (q.get(bi)?, c.get(bj)?);
@@ -370,7 +373,7 @@ fn given_with_primary(
         }
         (true, true) => {}
     }
-    Some((score, reasons, conflict))
+    Some((score, reasons, conflict, level == TokLevel::Equivalent))
 }
 
 /// How the family names agree: score, reason, and whether only as short names one letter apart
@@ -518,8 +521,8 @@ struct NameMatch {
     middle_conflict: bool,
     /// Short family names only one letter apart (Lee/Lea): needs the exact date.
     short_family: bool,
-    /// The first given names agree only as one name's forms in two languages, or two
-    /// spellings of it (Dafydd / David): needs the exact or a transposed date.
+    /// The given names agree only as one name's forms in two languages, or two spellings of it
+    /// (Dafydd / David): needs the exact or a transposed date, and stays `POSSIBLE`.
     equivalent_given: bool,
 }
 
@@ -539,27 +542,36 @@ fn swapped(n: &PName) -> (Vec<Tok>, Vec<Tok>) {
     (given, family)
 }
 
-fn name_pair(qn: &PName, cn: &PName, qi: usize, cj: usize, swap: bool) -> Option<NameMatch> {
-    let first_equivalent = |g: &[Tok]| match (g.first(), cn.given.first()) {
-        (Some(a), Some(b)) => token_level(a, b) == Some(TokLevel::Equivalent),
-        _ => false,
-    };
-    let (fam, giv, order, equivalent_given) = if swap {
+/// One name of the check against one of the listed person's. `date_near`: the dates of birth
+/// are equal or transposed, which a given name agreeing only as another language's form or
+/// another spelling needs.
+fn name_pair(
+    qn: &PName,
+    cn: &PName,
+    (qi, cj): (usize, usize),
+    swap: bool,
+    date_near: bool,
+) -> Option<NameMatch> {
+    let (fam, giv, order) = if swap {
         let (g, f) = swapped(qn);
         (
             family_agreement(&f, &cn.family, &qn.shown_given, &cn.shown_family)?,
             given_agreement(&g, &cn.given)?,
             SWAPPED,
-            first_equivalent(&g),
         )
     } else {
         (
             family_agreement(&qn.family, &cn.family, &qn.shown_family, &cn.shown_family)?,
             given_agreement(&qn.given, &cn.given)?,
             1.0,
-            first_equivalent(&qn.given),
         )
     };
+    let equivalent_given = giv.3;
+    // One name in two languages is a form a person may use, not a slip; with a date that
+    // slipped as well it is mostly chance at a million listed people.
+    if equivalent_given && !date_near {
+        return None;
+    }
     let given_missing = qn.given.is_empty() || cn.given.is_empty();
     let middle_conflict = giv.2;
     let short_family = fam.2;
@@ -589,15 +601,15 @@ fn name_pair(qn: &PName, cn: &PName, qi: usize, cj: usize, swap: bool) -> Option
     })
 }
 
-fn best_name(q: &Prepared, c: &Prepared) -> Option<NameMatch> {
+fn best_name(q: &Prepared, c: &Prepared, date_near: bool) -> Option<NameMatch> {
     let mut best: Option<NameMatch> = None;
     for (qi, qn) in q.names.iter().enumerate() {
         for (cj, cn) in c.names.iter().enumerate() {
-            let straight = name_pair(qn, cn, qi, cj, false);
+            let straight = name_pair(qn, cn, (qi, cj), false, date_near);
             let found = match straight {
                 Some(m) if m.score >= SWAPPED => Some(m),
                 other => {
-                    let turned = name_pair(qn, cn, qi, cj, true);
+                    let turned = name_pair(qn, cn, (qi, cj), true, date_near);
                     match (other, turned) {
                         (Some(a), Some(b)) => Some(if b.score > a.score { b } else { a }),
                         (a, b) => a.or(b),
@@ -667,7 +679,8 @@ fn identifier_evidence(
 pub fn compare(query: &Prepared, candidate: &Prepared, config: &MatchConfig) -> Option<Comparison> {
     let rel = dob::relate(query.dob, candidate.dob);
     let (national, local, conflicts) = identifier_evidence(query, candidate);
-    let name = best_name(query, candidate);
+    let date_near = matches!(rel, DobRelation::Exact | DobRelation::Transposed);
+    let name = best_name(query, candidate, date_near);
 
     if national.is_some() || local.is_some() {
         let mut reasons: Vec<String> = national.iter().chain(local.iter()).cloned().collect();
@@ -697,21 +710,20 @@ pub fn compare(query: &Prepared, candidate: &Prepared, config: &MatchConfig) -> 
 
     let name = name?;
     let needs_exact_date = name.middle_conflict || name.short_family;
-    // One name in two languages is a form a person may use, not a slip; with a date that
-    // slipped as well it is mostly chance at a million listed people.
-    let date_near = matches!(rel, DobRelation::Exact | DobRelation::Transposed);
-    if rel == DobRelation::Different
-        || (needs_exact_date && rel != DobRelation::Exact)
-        || (name.equivalent_given && !date_near)
-    {
+    if rel == DobRelation::Different || (needs_exact_date && rel != DobRelation::Exact) {
         return None;
     }
     let score = (name.score * rel.factor()).clamp(0.0, 1.0);
     if score < config.possible_threshold {
         return None;
     }
-    let may_be_strong =
-        rel.allows_strong() && conflicts.is_empty() && !name.given_missing && !name.middle_conflict;
+    // A given name agreeing only as another language's form or spelling is referred, whatever
+    // the thresholds are set to.
+    let may_be_strong = rel.allows_strong()
+        && conflicts.is_empty()
+        && !name.given_missing
+        && !name.middle_conflict
+        && !name.equivalent_given;
     let strength = if may_be_strong && score >= config.strong_threshold {
         Strength::Strong
     } else {
@@ -817,10 +829,10 @@ mod tests {
             "{:?}",
             m.reasons
         );
-        let m = cmp(&person(&[("Iain", "Murphy")], d(1975, 11, 30), &[]), &sean).unwrap();
+        let m = cmp(&person(&[("Eoin", "Murphy")], d(1975, 11, 30), &[]), &sean).unwrap();
         assert!(
             m.reasons
-                .contains(&"given names \"Iain\" and \"Sean\" are both forms of \"John\"".into()),
+                .contains(&"given names \"Eoin\" and \"Sean\" are both forms of \"John\"".into()),
             "{:?}",
             m.reasons
         );
@@ -837,6 +849,44 @@ mod tests {
         );
         // Swapped as well.
         assert!(cmp(&person(&[("Evans", "David")], d(1980, 3, 4), &[]), &listed).is_some());
+        // Never STRONG, whatever the threshold.
+        let low = MatchConfig {
+            strong_threshold: 0.9,
+            ..MatchConfig::default()
+        };
+        let q = person(&[("David", "Evans")], d(1980, 3, 4), &[]);
+        assert_eq!(
+            compare(&q, &listed, &low).map(|m| m.strength),
+            Some(Strength::Possible)
+        );
+    }
+
+    #[test]
+    fn a_pair_in_the_equivalents_table_that_is_also_a_slip_keeps_the_slips_dates() {
+        // One letter apart as well as spellings of one name: matched with a slipped date, as
+        // any one-letter slip is.
+        let listed = person(&[("Alistair", "Reid")], d(1970, 6, 15), &[]);
+        let m = cmp(
+            &person(&[("Alastair", "Reid")], d(1970, 6, 16), &[]),
+            &listed,
+        )
+        .unwrap();
+        assert!(
+            m.reasons.iter().any(|r| r.contains("one letter apart")),
+            "{:?}",
+            m.reasons
+        );
+        // The first name matched as the other side's middle name decides, not its first name's
+        // form in another language.
+        let listed = person(&[("Sean John", "Smith")], d(1970, 6, 15), &[]);
+        let m = cmp(&person(&[("John", "Smith")], d(1970, 6, 16), &[]), &listed).unwrap();
+        assert!(
+            m.reasons
+                .iter()
+                .any(|r| r.contains("matches a middle name")),
+            "{:?}",
+            m.reasons
+        );
     }
 
     #[test]
