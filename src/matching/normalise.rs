@@ -136,7 +136,13 @@ pub fn family_forms(family_name: &str) -> Vec<String> {
     let parts: Vec<String> = words
         .into_iter()
         .enumerate()
-        .map(|(i, w)| if w == "saint" && i == 0 && last > 0 { "st" } else { w })
+        .map(|(i, w)| {
+            if w == "saint" && i == 0 && last > 0 {
+                "st"
+            } else {
+                w
+            }
+        })
         .map(mac_to_mc)
         .collect();
     if parts.is_empty() {
