@@ -42,19 +42,24 @@ fn build() -> Table {
     for fulls in formals.values_mut() {
         fulls.sort();
     }
-    let mut codes = HashMap::with_capacity(formals.len());
-    for (short, fulls) in &formals {
-        let own = phonetic(short);
-        let mut c: Vec<String> = fulls
-            .iter()
-            .map(|f| phonetic(f))
-            .filter(|c| !c.is_empty() && *c != own)
-            .collect();
-        c.sort();
-        c.dedup();
-        codes.insert(short.clone(), c);
-    }
+    let codes = formals
+        .iter()
+        .map(|(short, fulls)| (short.clone(), other_codes(short, fulls.iter())))
+        .collect();
     Table { formals, codes }
+}
+
+/// The phonetic codes of `names`, sorted, without repeats and without `token`'s own code: what
+/// the index adds to a given name for the names it stands for.
+fn other_codes<'a>(token: &str, names: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let own = phonetic(token);
+    let mut c: Vec<String> = names
+        .map(|n| phonetic(n))
+        .filter(|c| !c.is_empty() && *c != own)
+        .collect();
+    c.sort();
+    c.dedup();
+    c
 }
 
 /// Phonetic codes of the full names that `token` (folded) is a short form of, excluding the
@@ -123,18 +128,10 @@ fn build_equivalents() -> Equivalents {
             None => entry.push((name, language.to_string())),
         }
     }
-    let mut codes = HashMap::with_capacity(names.len());
-    for (form, of) in &names {
-        let own = phonetic(form);
-        let mut c: Vec<String> = of
-            .iter()
-            .map(|(n, _)| phonetic(n))
-            .filter(|c| !c.is_empty() && *c != own)
-            .collect();
-        c.sort();
-        c.dedup();
-        codes.insert(form.clone(), c);
-    }
+    let codes = names
+        .iter()
+        .map(|(form, of)| (form.clone(), other_codes(form, of.iter().map(|(n, _)| n))))
+        .collect();
     Equivalents { names, codes }
 }
 

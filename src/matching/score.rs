@@ -24,9 +24,10 @@
 //!      letters, or a letter dropped from a 3-letter name) 0.85; the name's form in another
 //!      language or another spelling of it (Dafydd / David, Seán / John, Kathryn / Catherine:
 //!      `data/name-equivalents.csv`; checked after the levels above and below) 0.85, and then
-//!      only with the exact or a transposed date, and at most `POSSIBLE`; sounds alike (same Double Metaphone, Jaro-Winkler >= 0.8) 0.8; an initial that fits 0.7; middle names that contradict
-//!      -0.15 (and then only with the exact date, at most `POSSIBLE`), a middle name the record
-//!      lacks -0.03, a recorded middle name not given 0; a first name found only among the other
+//!      only with the exact or a transposed date, and at most `POSSIBLE`; sounds alike (same
+//!      Double Metaphone, Jaro-Winkler >= 0.8) 0.8; an initial that fits 0.7; middle names that
+//!      contradict -0.15 (and then only with the exact date, at most `POSSIBLE`), a middle name
+//!      the record lacks -0.03, a recorded middle name not given 0; a first name found only among the other
 //!      side's middle names while the remaining names contradict: no match; given names run
 //!      together (Maryjane / Mary Jane) 0.95; initials written together ("RJ" for Robert James,
 //!      all names accounted for, or a vowel-less word such as "Km") 0.7; each first/middle

@@ -204,6 +204,11 @@ fn is_lock_error(e: &sled::Error) -> bool {
 /// of which it copies the keys that describe the data (a new store writes its own format).
 const REBUILT_TREES: [&str; 3] = ["index", "match_records", "meta"];
 
+/// Whether the tree named `name` is one of [`REBUILT_TREES`].
+fn is_rebuilt(name: &[u8]) -> bool {
+    REBUILT_TREES.iter().any(|t| name == t.as_bytes())
+}
+
 impl Store {
     /// Opens (or creates) the store at `path`, the `store` directory of a data directory. Fails
     /// with one clear error, naming the data directory, when another process holds it, when it
@@ -625,7 +630,7 @@ impl Store {
         // Every tree but those rebuilt here and `meta` is copied, by name: a tree added later
         // cannot be forgotten.
         for name in self.db.tree_names() {
-            if REBUILT_TREES.iter().any(|t| name == t.as_bytes()) {
+            if is_rebuilt(&name) {
                 continue;
             }
             let (from, into) = (self.db.open_tree(&name)?, to.db.open_tree(&name)?);
@@ -1016,9 +1021,8 @@ mod tests {
         from.db.open_tree("added_later").unwrap();
         let names = from.db.tree_names();
         for name in &names {
-            let rebuilt = REBUILT_TREES.iter().any(|t| name == t.as_bytes());
             // Subjects are decoded to be indexed: this test leaves them to the others.
-            if rebuilt || name == b"subjects" {
+            if is_rebuilt(name) || name == b"subjects" {
                 continue;
             }
             let t = from.db.open_tree(name).unwrap();
@@ -1042,7 +1046,7 @@ mod tests {
         assert_eq!(from.rebuild_into(&to).unwrap(), 0);
         let mut copied = 0;
         for name in &names {
-            if REBUILT_TREES.iter().any(|t| name == t.as_bytes()) {
+            if is_rebuilt(name) {
                 continue;
             }
             let (a, b) = (
