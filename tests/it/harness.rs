@@ -189,30 +189,37 @@ pub fn store_path(data_dir: &Path) -> PathBuf {
     data_dir.join("store")
 }
 
-/// Opens the store of `data_dir` as the server does.
+/// [`Store::open`] of a store this process has just closed.
 ///
-/// After a stop in this process, sled's own background threads can hold the directory's lock
-/// for a moment after the last handle is dropped (they finish writing out buffers already made
-/// durable); so `Locked` is retried, for at most 5 s. Any other error fails at once.
-pub async fn open_store(data_dir: &Path) -> Store {
+/// After the last handle is dropped, sled's own background threads can hold the directory's
+/// lock for a moment (they finish writing out buffers already made durable); so `Locked` is
+/// retried, for at most 5 s. Any other result is returned at once.
+pub fn reopen(path: &Path, opts: StoreOptions) -> Result<Store, StoreError> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        match Store::open(
-            &store_path(data_dir),
-            StoreOptions {
-                temporary: false,
-                cache_bytes: 16 * 1024 * 1024,
-                ..StoreOptions::default()
-            },
-        ) {
-            Ok(store) => return store,
+        match Store::open(path, opts) {
             Err(StoreError::Locked(_)) if Instant::now() < deadline => {
-                eprintln!("store still locked after stop; retrying");
-                tokio::time::sleep(Duration::from_millis(10)).await;
+                eprintln!("store still locked after close; retrying");
+                std::thread::sleep(Duration::from_millis(10));
             }
-            Err(e) => panic!("cannot open the store in {}: {e}", data_dir.display()),
+            other => return other,
         }
     }
+}
+
+/// Opens the store of `data_dir` as the server does, after a stop in this process (see
+/// [`reopen`]).
+pub async fn open_store(data_dir: &Path) -> Store {
+    let path = store_path(data_dir);
+    let opts = StoreOptions {
+        temporary: false,
+        cache_bytes: 16 * 1024 * 1024,
+        ..StoreOptions::default()
+    };
+    let opened = tokio::task::spawn_blocking(move || reopen(&path, opts))
+        .await
+        .unwrap();
+    opened.unwrap_or_else(|e| panic!("cannot open the store in {}: {e}", data_dir.display()))
 }
 
 /// A request carrying `authorization: Bearer <token>`.

@@ -220,7 +220,7 @@ fn a_bulk_write_stopped_before_its_index_entries_is_refused_until_reindex() {
     store.flush_blocking().unwrap();
     drop(store);
 
-    match Store::open(&path, StoreOptions::default()) {
+    match crate::harness::reopen(&path, StoreOptions::default()) {
         Err(e @ StoreError::IndexIncomplete(_)) => {
             assert!(e.to_string().contains("vetting reindex"), "{e}")
         }
@@ -332,7 +332,7 @@ fn the_cache_warm_up_reads_what_checks_read_within_the_cache() {
     drop(store);
 
     let cache_bytes = all.bytes / 3;
-    let small = Store::open(
+    let small = crate::harness::reopen(
         &path,
         StoreOptions {
             cache_bytes,
