@@ -323,21 +323,8 @@ fn main() {
         })
         .collect();
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
-    // As the server does: the check journal checkpointed every second while checks run.
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_secs(1));
-                v.store.checkpoint().expect("checkpoint");
-            }
-        });
-        measure(&args, &v, &checker, &rt, &hits, &near, &strangers);
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    });
+    // The store's own owner checkpoints the check journal every second, as in the server.
+    measure(&args, &v, &checker, &hits, &near, &strangers);
     v.store.checkpoint().expect("checkpoint");
 }
 
@@ -345,7 +332,6 @@ fn measure(
     args: &Args,
     v: &Vetting,
     checker: &Principal,
-    rt: &tokio::runtime::Runtime,
     hits: &[(CheckInput, Outcome)],
     near: &[(CheckInput, Outcome)],
     strangers: &[(CheckInput, Outcome)],
@@ -375,7 +361,7 @@ fn measure(
             run.again.push(t.elapsed());
             let t = Instant::now();
             v.check(checker, q).expect("check");
-            rt.block_on(v.store.flush()).expect("flush");
+            v.store.sync().expect("flush");
             run.check_flush.push(t.elapsed());
             run.candidates
                 .push(v.find(checker, q).expect("find").candidates);
@@ -443,7 +429,7 @@ fn measure(
                     for q in mixed.iter().skip(t).step_by(threads) {
                         v.check(checker, q).expect("check");
                         if flush {
-                            v.store.flush_blocking().expect("flush");
+                            v.store.sync().expect("flush");
                         }
                     }
                 });

@@ -192,6 +192,9 @@ impl Vetting {
                 .and_then(|t| t.parse::<u64>().ok())
                 .ok_or_else(|| Error::invalid("page_token", "not a token from ListAuditEvents"))?
         };
+        // Every event up to the settled head is in the trees; past it, an event sealed earlier
+        // may still be on its way, so the listing stops there (a page never skips one).
+        let last = self.store.settle_audit()?.map_or(0, |h| h.0);
         let seqs: Box<dyn Iterator<Item = Result<u64, StoreError>>> = match &subject {
             Some(id) => Box::new(self.store.audit_seqs_of_subject(id.bytes(), from_seq)),
             None if !filter.organisation.is_empty() => {
@@ -203,6 +206,9 @@ impl Vetting {
         let mut next = String::new();
         for (scanned, seq) in seqs.enumerate() {
             let seq = seq?;
+            if seq > last {
+                break;
+            }
             if events.len() == size || scanned == registry::MAX_SCAN {
                 next = format!("a1.{seq}");
                 break;
@@ -218,22 +224,29 @@ impl Vetting {
         let now = self.clock.now_ms();
         let mut entry = AuditEntry::by(who, "list_audit_events");
         entry.subject_ids = subject.iter().map(ToString::to_string).collect();
-        self.store
-            .transact(|tx| tx.append_audit(now, entry.clone()))?;
+        self.store.record(now, entry)?;
         Ok((events, next))
     }
 
     /// Walks the whole chain.
+    ///
+    /// The chain is walked up to its head as it stood when the walk began (the events sealed
+    /// since are the next walk's): checks and writes go on while it runs.
     pub fn verify_audit_log(&self) -> Result<Verification> {
-        let head = self.store.audit_head()?;
+        let head = self.store.settle_audit()?;
+        let last = head.as_ref().map_or(0, |h| h.0);
         let mut failure = None;
-        let events = self.store.audit_from(1).map_while(|r| match r {
-            Ok(e) => Some(e),
-            Err(e) => {
-                failure = Some(e);
-                None
-            }
-        });
+        let events = self
+            .store
+            .audit_from(1)
+            .map_while(|r| match r {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    failure = Some(e);
+                    None
+                }
+            })
+            .take_while(|(seq, _)| *seq <= last);
         let verification = verify(events, head);
         match failure {
             Some(e) => Err(e.into()),

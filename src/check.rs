@@ -167,12 +167,11 @@ impl Vetting {
         }
     }
 
-    /// A whole check: validate, find, decide, and audit in one atomic write. When this returns,
-    /// the audit event is in the check journal and survives the process being killed; when the
-    /// store syncs checks instead ([`Store::journals_checks`] is false), the caller flushes the
-    /// store before answering.
-    ///
-    /// [`Store::journals_checks`]: crate::store::Store::journals_checks
+    /// A whole check: validate, find, decide, and audit. When this returns, the audit event is
+    /// in the check journal and survives the process being killed. Before answering, the caller
+    /// waits until the registry is durable up to the result's `data_version` (an answer must
+    /// not outlive the state it reported), and, when the store syncs checks, for the owner's
+    /// next round ([`crate::api::Wait`]).
     pub fn check(&self, who: &Principal, c: &CheckInput) -> Result<CheckResult> {
         let purpose = self.validate_check(c)?;
         let found = self.find(who, c)?;
@@ -190,10 +189,7 @@ impl Vetting {
         entry.subject_ids = found.matches.iter().map(|m| m.subject_id.clone()).collect();
         entry.outcome = Some(outcome);
         entry.check_id = check_id.clone();
-        let event = self
-            .store
-            .transact(|tx| tx.append_audit(now, entry.clone()))?;
-        self.store.journal_check(&event, found.data_version)?;
+        self.store.record(now, entry)?;
         Ok(CheckResult {
             check_id,
             outcome,

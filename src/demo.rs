@@ -110,7 +110,7 @@ pub fn seed(v: &Vetting, keys: &KeyFile, addr: SocketAddr) -> Result<String, Dem
     for p in &people {
         record(v, &loader, p)?;
     }
-    v.store.flush_blocking().map_err(Error::from)?;
+    v.store.sync().map_err(Error::from)?;
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -25,16 +25,7 @@ pub enum Error {
 
 /// `e` and its sources, `outer: inner: ...`, for the log (thiserror's messages name only their
 /// own level).
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
+pub use crate::store::owner::chain;
 
 impl Error {
     pub fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {

@@ -208,7 +208,9 @@ mod tests {
     fn store_with_version(path: &Path, v: u64) {
         let store = Store::open(path, opts()).unwrap();
         for _ in 0..v {
-            store.transact(|tx| tx.bump_data_version()).unwrap();
+            store
+                .transact::<_, StoreError>(|tx| tx.bump_data_version())
+                .unwrap();
         }
         store.checkpoint().unwrap();
     }

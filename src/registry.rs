@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::AuditEntry;
 use crate::auth::Principal;
+use crate::domain::change::{Change, ChangeKind, rule_changes};
 use crate::domain::identity::{Date, Identifier, PersonName};
 use crate::domain::model::{
     DepartureKind, EmploymentRole, Investigation, InvestigationOutcome, InvestigationState,
@@ -15,7 +16,9 @@ use crate::domain::validate;
 use crate::error::{Error, Result};
 use crate::ids::{Id, IdKind};
 use crate::service::Vetting;
-use crate::store::{RequestRecord, Tx, TxResult, abort};
+use crate::store::{RequestRecord, Tx, abort};
+
+type TxResult<T> = crate::store::TxResult<T, Error>;
 
 /// Who a new or updated subject is.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -118,20 +121,41 @@ impl Vetting {
             .ok_or_else(|| abort(not_found("subject", id)))
     }
 
-    /// Writes a changed subject with its next revision, bumps the data version, and audits.
+    /// Writes a changed subject with its next revision, bumps the data version, appends the
+    /// change (`kind`, on `target`: a listing or investigation id, or empty) and each change a
+    /// lifecycle rule made with it to the change log, and audits.
+    #[allow(clippy::too_many_arguments)]
     fn commit(
         &self,
         tx: &Tx<'_>,
         who: &Principal,
         action: &str,
+        (kind, target): (ChangeKind, &str),
         id: &Id,
         mut s: Subject,
         now: i64,
     ) -> TxResult<Subject> {
+        let before = tx.subject(id)?;
         s.revision += 1;
         s.updated_at_ms = now;
         tx.put_subject(id, &s)?;
         tx.bump_data_version()?;
+        let change = |kind, target: &str, rule| Change {
+            sequence: 0,
+            at_ms: now,
+            subject_id: s.subject_id.clone(),
+            revision: s.revision,
+            kind,
+            target_id: target.to_owned(),
+            rule,
+            key_id: who.key_id.clone(),
+            organisation: who.organisation.clone(),
+            subject: s.clone(),
+        };
+        tx.append_change(change(kind, target, None))?;
+        for (kind, listing, rule) in rule_changes(before.as_ref(), &s, target) {
+            tx.append_change(change(kind, &listing, Some(rule)))?;
+        }
         let mut entry = AuditEntry::by(who, action);
         entry.subject_ids = vec![s.subject_id.clone()];
         tx.append_audit(now, entry)?;
@@ -177,21 +201,29 @@ impl Vetting {
                 created_at_ms: now,
                 updated_at_ms: now,
             };
-            self.commit(tx, who, "create_subject", &id, s, now)
+            self.commit(
+                tx,
+                who,
+                "create_subject",
+                (ChangeKind::SubjectCreated, ""),
+                &id,
+                s,
+                now,
+            )
         })
     }
 
     /// Reads a subject; the read is audited (a consultation of personal data).
     pub fn get_subject(&self, who: &Principal, subject_id: &str) -> Result<Subject> {
         let id = Id::parse(IdKind::Subject, "subject_id", subject_id)?;
-        let now = self.clock.now_ms();
-        self.store.transact(|tx| {
-            let s = Self::load(tx, &id)?;
-            let mut entry = AuditEntry::by(who, "get_subject");
-            entry.subject_ids = vec![s.subject_id.clone()];
-            tx.append_audit(now, entry)?;
-            Ok(s)
-        })
+        let s = self
+            .store
+            .subject(&id)?
+            .ok_or_else(|| not_found("subject", &id))?;
+        let mut entry = AuditEntry::by(who, "get_subject");
+        entry.subject_ids = vec![s.subject_id.clone()];
+        self.store.record(self.clock.now_ms(), entry)?;
+        Ok(s)
     }
 
     pub fn update_subject(
@@ -222,7 +254,15 @@ impl Vetting {
             s.other_names = input.other_names.clone();
             s.date_of_birth = input.date_of_birth;
             s.identifiers = input.identifiers.clone();
-            self.commit(tx, who, "update_subject", &id, s, now)
+            self.commit(
+                tx,
+                who,
+                "update_subject",
+                (ChangeKind::SubjectUpdated, ""),
+                &id,
+                s,
+                now,
+            )
         })
     }
 
@@ -260,8 +300,7 @@ impl Vetting {
             let now = self.clock.now_ms();
             let mut entry = AuditEntry::by(who, "list_subjects");
             entry.subject_ids = page.iter().map(|s| s.subject_id.clone()).collect();
-            self.store
-                .transact(|tx| tx.append_audit(now, entry.clone()))?;
+            self.store.record(now, entry)?;
         }
         Ok((page, next))
     }
@@ -385,7 +424,15 @@ impl Vetting {
                 supersede_advisory(&mut s, organisation, decided, &listing.listing_id);
             }
             s.listings.push(listing.clone());
-            self.commit(tx, who, "add_listing", &id, s, now)?;
+            self.commit(
+                tx,
+                who,
+                "add_listing",
+                (ChangeKind::ListingAdded, &listing.listing_id),
+                &id,
+                s,
+                now,
+            )?;
             Ok(listing)
         })
     }
@@ -430,7 +477,15 @@ impl Vetting {
             l.removed_on = Some(removed_on);
             l.removal_note = note.trim().to_owned();
             let removed = l.clone();
-            let s = self.commit(tx, who, "remove_listing", &sid, s, now)?;
+            let s = self.commit(
+                tx,
+                who,
+                "remove_listing",
+                (ChangeKind::ListingRemoved, listing_id),
+                &sid,
+                s,
+                now,
+            )?;
             Ok((s.subject_id, removed))
         })
     }
@@ -494,7 +549,15 @@ impl Vetting {
                 role: input.role.unwrap_or(EmploymentRole::Other),
             };
             s.investigations.push(inv.clone());
-            self.commit(tx, who, "open_investigation", &id, s, now)?;
+            self.commit(
+                tx,
+                who,
+                "open_investigation",
+                (ChangeKind::InvestigationOpened, &inv.investigation_id),
+                &id,
+                s,
+                now,
+            )?;
             Ok(inv)
         })
     }
@@ -578,7 +641,15 @@ impl Vetting {
                     );
                 }
             }
-            let s = self.commit(tx, who, "close_investigation", &sid, s, now)?;
+            let s = self.commit(
+                tx,
+                who,
+                "close_investigation",
+                (ChangeKind::InvestigationClosed, investigation_id),
+                &sid,
+                s,
+                now,
+            )?;
             Ok((s.subject_id, inv))
         })
     }
@@ -642,7 +713,15 @@ impl Vetting {
                     });
                 }
             }
-            self.commit(tx, who, "record_departure", &id, s, now)
+            self.commit(
+                tx,
+                who,
+                "record_departure",
+                (ChangeKind::DepartureRecorded, ""),
+                &id,
+                s,
+                now,
+            )
         })
     }
 }

@@ -140,7 +140,6 @@ pub async fn serve(
     let server = router.serve_with_incoming_shutdown(incoming, async {
         let _ = stop_rx.await;
     });
-    let checkpoints = tokio::spawn(checkpoint_every(vetting.store.clone(), CHECKPOINT_EVERY));
     // Stopped however `serve` returns, so that the runtime does not wait for it at exit.
     let stop_warming = SetOnDrop(Arc::new(AtomicBool::new(false)));
     let warming = {
@@ -168,7 +167,6 @@ pub async fn serve(
             }
         }
     }
-    checkpoints.abort();
     drop(stop_warming);
     if let Err(e) = warming.await {
         tracing::error!(error = %e, "the page-cache warm-up task failed");
@@ -179,25 +177,6 @@ pub async fn serve(
         .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
     tracing::info!("store flushed; stopped");
     Ok(())
-}
-
-/// How often the check journal is checkpointed (see [`crate::store::journal`]).
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
-
-/// Checkpoints the check journal every `every`: flushes the store and removes the journal
-/// files whose events it now holds on disk.
-async fn checkpoint_every(store: crate::store::Store, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        let s = store.clone();
-        match tokio::task::spawn_blocking(move || s.checkpoint()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %chain(&e), "check journal checkpoint failed"),
-            Err(e) => tracing::error!(error = %e, "check journal checkpoint task failed"),
-        }
-    }
 }
 
 /// Sets its flag when dropped.

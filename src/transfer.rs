@@ -10,6 +10,7 @@ use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, Serialize
 use crate::api::convert;
 use crate::audit::AuditEntry;
 use crate::auth::Principal;
+use crate::domain::change::{Change, ChangeKind};
 use crate::domain::model::{InvestigationState, ListingState, Subject};
 use crate::error::{Error, Result};
 use crate::ids::{Id, IdKind};
@@ -138,7 +139,7 @@ fn import_in(
     who: &Principal,
     now: i64,
     (id, s, rec): &(Id, Subject, Option<MatchRecord>),
-) -> crate::store::TxResult<bool> {
+) -> crate::store::TxResult<bool, Error> {
     if tx.subject(id)?.is_some() {
         return Ok(false);
     }
@@ -164,6 +165,18 @@ fn import_in(
         }
     }
     tx.put_new_subject_unindexed(id, s, rec.as_ref())?;
+    tx.append_change(Change {
+        sequence: 0,
+        at_ms: now,
+        subject_id: s.subject_id.clone(),
+        revision: s.revision,
+        kind: ChangeKind::SubjectImported,
+        target_id: String::new(),
+        rule: None,
+        key_id: who.key_id.clone(),
+        organisation: who.organisation.clone(),
+        subject: s.clone(),
+    })?;
     let mut entry = AuditEntry::by(who, "import_subject");
     entry.subject_ids = vec![s.subject_id.clone()];
     tx.append_audit(now, entry)?;
@@ -418,9 +431,8 @@ impl Vetting {
         let now = self.clock.now_ms();
         let mut entry = AuditEntry::by(who, "export");
         entry.client_ref = format!("{count} subjects");
-        self.store
-            .transact(|tx| tx.append_audit(now, entry.clone()))?;
-        self.store.flush_blocking()?;
+        self.store.record(now, entry)?;
+        self.store.sync()?;
         Ok(())
     }
 

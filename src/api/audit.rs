@@ -31,7 +31,7 @@ impl AuditService for AuditApi {
             &self.v,
             "ListAuditEvents",
             &who.clone(),
-            Writes::Yes,
+            Writes::Reads,
             move |v| {
                 let filter = AuditFilter {
                     subject_id: r.subject_id.clone(),

@@ -2,7 +2,7 @@
 //!
 //! Each handler authenticates through its service's interceptor, opens a span with the caller's
 //! key id and organisation (never request contents), runs the operation off the async runtime,
-//! flushes the store when it wrote, and maps errors through [`status`].
+//! waits until what it wrote is durable, and maps errors through [`status`].
 
 pub mod audit;
 pub mod check;
@@ -20,6 +20,7 @@ use tracing::Instrument;
 use crate::auth::{Keys, Principal, Role};
 use crate::error::Result;
 use crate::service::Vetting;
+use crate::store::StoreError;
 
 /// An interceptor that admits callers whose key has one of `allowed` roles, and hands their
 /// [`Principal`] to the handler.
@@ -46,33 +47,78 @@ pub fn principal<T>(req: &Request<T>) -> Result<Principal, Status> {
         .ok_or_else(|| Status::unauthenticated("missing bearer token"))
 }
 
-/// Whether an operation wrote to the store (and so must be flushed before answering).
+/// What an operation wrote, and so what must be durable before its answer goes out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Writes {
+    /// A registry write: answered once the owner's round covers its commit.
     Yes,
-    /// Only checks' audit events: in the check journal already, unless the store syncs checks.
-    Checks,
+    /// An audited read (its event journaled): answered once the registry is durable up to
+    /// the state it read, and, when the store syncs checks, once its event is.
+    Reads,
     No,
 }
 
-impl Writes {
-    fn flush(self, store: &crate::store::Store) -> bool {
+/// What the answer waits for (see [`Writes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wait {
+    None,
+    Commit,
+    /// A journaled event whose answer rests on the registry at this data version.
+    Seen(u64),
+}
+
+impl Wait {
+    async fn until_durable(self, store: &crate::store::Store) -> Result<(), StoreError> {
         match self {
-            Self::Yes => true,
-            Self::Checks => !store.journals_checks(),
-            Self::No => false,
+            Self::None => Ok(()),
+            Self::Commit => store.commit_durable().await,
+            Self::Seen(_) if store.syncs_checks() => store.commit_durable().await,
+            Self::Seen(v) => store.durable_at(v).await,
         }
     }
 }
 
-/// Runs `op` on the blocking pool inside a span for `method` and `who`, flushes the store if
-/// it wrote, and logs the status code and duration.
+/// Runs `op` on the blocking pool inside a span for `method` and `who`; before answering,
+/// waits until what it wrote is durable (see [`Writes`]); logs the status code and duration.
 pub async fn run<T: Send + 'static>(
     v: &Vetting,
     method: &'static str,
     who: &Principal,
     writes: Writes,
     op: impl FnOnce(&Vetting) -> Result<T> + Send + 'static,
+) -> Result<T, Status> {
+    run_waiting(v, method, who, move |v| {
+        let t = op(v)?;
+        let wait = match writes {
+            Writes::Yes => Wait::Commit,
+            Writes::Reads => Wait::Seen(v.store.data_version()?),
+            Writes::No => Wait::None,
+        };
+        Ok((t, wait))
+    })
+    .await
+}
+
+/// [`run`] for checks: `op` returns its answer and the data version the answer rests on; the
+/// answer waits until the registry is durable up to it (and, when the store syncs checks,
+/// until the checks' audit events are).
+pub async fn run_check<T: Send + 'static>(
+    v: &Vetting,
+    method: &'static str,
+    who: &Principal,
+    op: impl FnOnce(&Vetting) -> Result<(T, u64)> + Send + 'static,
+) -> Result<T, Status> {
+    run_waiting(v, method, who, move |v| {
+        op(v).map(|(t, seen)| (t, Wait::Seen(seen)))
+    })
+    .await
+}
+
+async fn run_waiting<T: Send + 'static>(
+    v: &Vetting,
+    method: &'static str,
+    who: &Principal,
+    op: impl FnOnce(&Vetting) -> Result<(T, Wait)> + Send + 'static,
 ) -> Result<T, Status> {
     let span = tracing::info_span!(
         "rpc",
@@ -93,11 +139,11 @@ pub async fn run<T: Send + 'static>(
             })?
             .map_err(Status::from);
         let result = match result {
-            Ok(t) if writes.flush(&store) => match store.flush().await {
+            Ok((t, wait)) => match wait.until_durable(&store).await {
                 Ok(()) => Ok(t),
                 Err(e) => Err(Status::from(crate::error::Error::from(e))),
             },
-            other => other,
+            Err(s) => Err(s),
         };
         let code = match &result {
             Ok(_) => tonic::Code::Ok,

@@ -47,9 +47,13 @@ impl RegistryService for RegistryApi {
     ) -> Result<Response<pb::Subject>, Status> {
         let who = principal(&req)?;
         let r = req.into_inner();
-        let s = run(&self.v, "GetSubject", &who.clone(), Writes::Yes, move |v| {
-            v.get_subject(&who, &r.subject_id)
-        })
+        let s = run(
+            &self.v,
+            "GetSubject",
+            &who.clone(),
+            Writes::Reads,
+            move |v| v.get_subject(&who, &r.subject_id),
+        )
         .await?;
         Ok(Response::new(subject_out(&s)))
     }
@@ -85,7 +89,7 @@ impl RegistryService for RegistryApi {
             &self.v,
             "ListSubjects",
             &who.clone(),
-            Writes::Yes,
+            Writes::Reads,
             move |v| {
                 let status = convert::status_in("status", r.status)?;
                 v.list_subjects(&who, r.page_size, &r.page_token, status)

@@ -6,7 +6,7 @@
 use tonic::Status;
 
 use crate::auth::AuthError;
-use crate::error::Error;
+use crate::error::{Error, chain};
 use crate::store::StoreError;
 
 fn internal(e: &dyn std::error::Error) -> Status {
@@ -32,7 +32,14 @@ impl From<Error> for Status {
                 | StoreError::IndexWriter
                 | StoreError::Corrupt { .. }
                 | StoreError::Journal { .. }
+                | StoreError::Owner(_)
                 | StoreError::Sled(_) => internal(&e),
+                StoreError::NotDurable => {
+                    tracing::error!(error = %chain(&e), "answered UNAVAILABLE: not durable");
+                    Status::unavailable(
+                        "the store could not make this durable; retry (with the same request_id, for a create)",
+                    )
+                }
             },
         }
     }

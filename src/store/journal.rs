@@ -27,7 +27,8 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::AuditEvent;
 
-const DIR: &str = "journal";
+/// The journal's directory, inside the store's.
+pub const DIR: &str = "journal";
 const EXT: &str = "log";
 const HEADER: usize = 12;
 
@@ -40,7 +41,8 @@ pub struct Journal {
 
 #[derive(Debug)]
 struct Current {
-    file: File,
+    /// Shared so that a sync runs without holding the lock appends take.
+    file: std::sync::Arc<File>,
     generation: u64,
     records: u64,
     /// Bytes written: a failed write is cut back to this.
@@ -52,7 +54,7 @@ struct Current {
 impl Current {
     fn new(file: File, generation: u64) -> Self {
         Self {
-            file,
+            file: std::sync::Arc::new(file),
             generation,
             records: 0,
             len: 0,
@@ -203,7 +205,7 @@ impl Journal {
                 "the journal file is broken until the next checkpoint",
             ));
         }
-        if let Err(e) = current.file.write_all(&record) {
+        if let Err(e) = (&*current.file).write_all(&record) {
             // Part of the record may be in the file: cut it off, or records after it would be
             // unreadable.
             let len = current.len;
@@ -217,6 +219,19 @@ impl Journal {
         Ok(())
     }
 
+    /// Makes every record appended so far survive a power cut (`fdatasync` of the current
+    /// file; files ended earlier were synced when they ended).
+    pub fn sync(&self) -> io::Result<()> {
+        let file = {
+            let current = self.lock();
+            if current.records == 0 {
+                return Ok(());
+            }
+            current.file.clone()
+        };
+        file.sync_data()
+    }
+
     /// Starts a new file if the current one holds anything; returns the generation of the file
     /// it ends, to be removed once the store is flushed.
     pub fn rotate(&self) -> io::Result<Option<u64>> {
@@ -225,6 +240,7 @@ impl Journal {
             return Ok(None);
         }
         let next = next_after(current.generation)?;
+        current.file.sync_data()?;
         let file = create(&self.dir, next)?;
         let ended = std::mem::replace(&mut *current, Current::new(file, next));
         Ok(Some(ended.generation))

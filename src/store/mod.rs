@@ -1,8 +1,9 @@
-//! The sled store: one tree per concern, one transaction per request, flushed before answering
-//! (a check's audit event goes to the check [`journal`] instead, unless checks are synced).
+//! The sled store: one tree per concern, one transaction per registry write, made durable by
+//! one owner ([`owner`]) before any answer that rests on it.
 //!
 //! Trees (keys big-endian, see [`keys`]):
-//! - `meta`: format version, candidate-index version, data version, audit chain head.
+//! - `meta`: format version, candidate-index version, data version, audit chain head,
+//!   change-log head.
 //! - `subjects`: subject id → the subject with its listings and investigations (postcard).
 //! - `listings`, `investigations`: listing or investigation id → subject id.
 //! - `requests`: `operation, 0, organisation, 0, request_id` → the first answer's id and a
@@ -11,39 +12,59 @@
 //! - `index`: `blocking key, 0, subject id` → nothing: the candidate index.
 //! - `audit`: sequence → event; `audit_by_subject`: `subject id, sequence`; `audit_by_org`:
 //!   `organisation, 0, sequence`.
+//! - `changes`: sequence → [`Change`]: the ordered change log of the registry, one record per
+//!   change (and per lifecycle rule a change triggered), each with the subject's post-image,
+//!   written in the transaction of the change. Gap-free from 1.
 //!
-//! Nothing is deleted from `subjects`, `listings`, `investigations` or `audit`. Index entries
-//! and match records are derived data: they follow the subject, and `reindex` rebuilds them.
+//! The audit chain's head lives in memory, under one short mutex. A registry write seals its
+//! audit event in its transaction, holding that mutex until it commits, so the chain order is
+//! the commit order. A check (and any other read that is audited) seals its event under the
+//! mutex and appends it to the check [`journal`], then answers: it takes no sled transaction
+//! and so not sled's process-wide transaction lock. The owner moves journaled events into the
+//! audit trees in batches; readers of the audit trail settle them first
+//! ([`Store::settle_audit`]).
+//!
+//! Nothing is deleted from `subjects`, `listings`, `investigations`, `audit` or `changes`.
+//! Index entries and match records are derived data: they follow the subject, and `reindex`
+//! rebuilds them.
 
 pub mod journal;
 pub mod keys;
+pub mod owner;
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::{Transactional, Tree};
 
 use crate::audit::{AuditEntry, AuditEvent};
+use crate::domain::change::Change;
 use crate::domain::model::{Status, Subject, Visibility};
-use crate::error::Error;
 use crate::ids::{Id, IdKind};
 use crate::matching::{self, Identity, Prepared};
 use keys::ID_LEN;
+pub use owner::Durable;
 
-/// The on-disk format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format this build reads and writes. 2: the change log (`changes`); a format-1
+/// store is upgraded at open, each subject entered in the log as it stands.
+pub const FORMAT_VERSION: u32 = 2;
 
 const META_FORMAT: &[u8] = b"format_version";
 const META_INDEX: &[u8] = b"index_version";
 const META_DATA_VERSION: &[u8] = b"data_version";
 const META_AUDIT_HEAD: &[u8] = b"audit_head";
+const META_CHANGE_HEAD: &[u8] = b"change_head";
 /// Present while a bulk write's candidate-index entries are not all in the index yet.
 const META_INDEX_INCOMPLETE: &[u8] = b"index_incomplete";
 /// The newest check-journal file whose events are in the store (see [`journal`]).
 const META_JOURNAL_REPLAYED: &[u8] = b"journal_replayed";
+
+/// Journaled audit events moved into the audit trees per transaction.
+const MOVE_BATCH: usize = 2048;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -77,6 +98,10 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the store could not be flushed (the operator's log has the cause)")]
+    NotDurable,
+    #[error("cannot start the store's durability thread")]
+    Owner(#[source] std::io::Error),
     #[error("sled")]
     Sled(#[from] sled::Error),
 }
@@ -90,8 +115,9 @@ pub struct StoreOptions {
     pub allow_outdated_index: bool,
     /// Remove the store when dropped (tests, the demo).
     pub temporary: bool,
-    /// Flush the store for every check's audit event before its answer, rather than writing it
-    /// to the check journal (see [`journal`]): survives a power cut, costs an fsync a check.
+    /// Make every check's audit event durable (journal synced, store flushed, in the owner's
+    /// next round) before its answer, rather than only in the kernel's page cache: survives a
+    /// power cut, costs a shared fsync.
     pub sync_checks: bool,
 }
 
@@ -143,17 +169,21 @@ fn decode_u64(tree: &'static str, b: &[u8]) -> Result<u64, StoreError> {
     keys::decode_u64(b).ok_or(StoreError::Corrupt { tree })
 }
 
-/// The failure of a step inside a transaction.
-pub type TxError = ConflictableTransactionError<Error>;
-pub type TxResult<T> = Result<T, TxError>;
+/// The failure of a step inside a transaction, in the caller's error type `E`.
+pub type TxError<E> = ConflictableTransactionError<E>;
+pub type TxResult<T, E> = Result<T, TxError<E>>;
 
 /// Aborts the transaction with `e`; nothing it wrote is kept.
-pub fn abort(e: impl Into<Error>) -> TxError {
+pub fn abort<E>(e: impl Into<E>) -> TxError<E> {
     ConflictableTransactionError::Abort(e.into())
 }
 
-fn corrupt(tree: &'static str) -> TxError {
+fn corrupt<E: From<StoreError>>(tree: &'static str) -> TxError<E> {
     abort(StoreError::Corrupt { tree })
+}
+
+fn store_abort<E: From<StoreError>>(e: StoreError) -> TxError<E> {
+    abort(e)
 }
 
 #[derive(Clone, Debug)]
@@ -168,18 +198,42 @@ struct Trees {
     audit: Tree,
     audit_by_subject: Tree,
     audit_by_org: Tree,
+    changes: Tree,
 }
 
-/// The vetting store.
+/// The audit chain as it stands in memory: its head, and the journaled events sealed but not
+/// yet moved into the audit trees.
+#[derive(Debug, Default)]
+struct ChainState {
+    seq: u64,
+    hash: String,
+    pending: Vec<AuditEvent>,
+}
+
+#[derive(Debug, Default)]
+struct Chain {
+    state: Mutex<ChainState>,
+    /// Held while events are moved, so a reader that settles sees every one of them.
+    mover: Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The vetting store. Cheap to clone; the last clone dropped stops the owner (after a last
+/// checkpoint) and closes the store.
 #[derive(Clone, Debug)]
 pub struct Store {
     db: sled::Db,
     t: Trees,
     path: PathBuf,
-    /// `None` when every check is flushed instead (`sync_checks`).
-    journal: Option<std::sync::Arc<journal::Journal>>,
-    /// A data version known to be on disk: every registry write up to it has been flushed.
-    durable_version: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    journal: Arc<journal::Journal>,
+    chain: Arc<Chain>,
+    durability: Arc<owner::Shared>,
+    /// The owner's thread; `None` in the owner's own copy.
+    owner: Option<Arc<owner::Owner>>,
+    sync_checks: bool,
     /// sled's page cache, in bytes.
     cache_bytes: u64,
 }
@@ -204,6 +258,9 @@ fn is_lock_error(e: &sled::Error) -> bool {
 /// of which it copies the keys that describe the data (a new store writes its own format).
 const REBUILT_TREES: [&str; 3] = ["index", "match_records", "meta"];
 
+/// The keys of `meta` that describe the data, copied by [`Store::rebuild_into`].
+const DATA_META: [&[u8]; 3] = [META_DATA_VERSION, META_AUDIT_HEAD, META_CHANGE_HEAD];
+
 /// Whether the tree named `name` is one of [`REBUILT_TREES`].
 fn is_rebuilt(name: &[u8]) -> bool {
     REBUILT_TREES.iter().any(|t| name == t.as_bytes())
@@ -212,8 +269,8 @@ fn is_rebuilt(name: &[u8]) -> bool {
 impl Store {
     /// Opens (or creates) the store at `path`, the `store` directory of a data directory. Fails
     /// with one clear error, naming the data directory, when another process holds it, when it
-    /// is of another format, or when its candidate index is outdated. Puts back any check audit
-    /// events a killed process left only in the check journal.
+    /// is of another format, or when its candidate index is outdated. Puts back any audit
+    /// events a killed process left only in the check journal, then starts the owner.
     pub fn open(path: &Path, opts: StoreOptions) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(path)
@@ -239,42 +296,71 @@ impl Store {
             audit: open("audit")?,
             audit_by_subject: open("audit_by_subject")?,
             audit_by_org: open("audit_by_org")?,
+            changes: open("changes")?,
         };
+        check_format(&db, &t, path, opts.allow_outdated_index)?;
+        let journal_error = |source| StoreError::Journal {
+            path: path.join(journal::DIR),
+            source,
+        };
+        // The files a killed process left, replayed below; the new file comes after them all.
+        let replayed = t
+            .meta
+            .get(META_JOURNAL_REPLAYED)?
+            .map_or(Ok(0), |b| decode_u64("meta", &b))?;
+        let left = journal::Journal::leftover(path, replayed).map_err(journal_error)?;
+        let newest = left.generations.iter().copied().max().unwrap_or(0);
+        let journal =
+            journal::Journal::start(path, &[], newest.max(replayed)).map_err(journal_error)?;
         let mut store = Self {
             db,
             t,
             path: path.to_owned(),
-            journal: None,
-            durable_version: Default::default(),
+            journal: Arc::new(journal),
+            chain: Arc::default(),
+            durability: owner::Shared::new(Durable::default()),
+            owner: None,
+            sync_checks: opts.sync_checks,
             cache_bytes: opts.cache_bytes,
         };
-        store.check_format(opts.allow_outdated_index)?;
-        let journal = store.recover_journal()?;
+        store.load_chain_head()?;
+        store.recover_journal(left, replayed)?;
         // What was recovered is on disk.
-        store.mark_durable(store.data_version()?);
-        if !opts.sync_checks {
-            store.journal = Some(std::sync::Arc::new(journal));
-        }
+        let start = Durable {
+            data_version: store.data_version()?,
+            change_seq: store.change_head()?,
+            ..Durable::default()
+        };
+        store.durability = owner::Shared::new(start);
+        let work = store.clone();
+        let owner =
+            owner::Owner::start(store.durability.clone(), work).map_err(StoreError::Owner)?;
+        store.owner = Some(Arc::new(owner));
         Ok(store)
+    }
+
+    /// Sets the chain head in memory from the stored one.
+    fn load_chain_head(&self) -> Result<(), StoreError> {
+        let (seq, hash) = self.audit_head()?.unwrap_or((0, String::new()));
+        let mut c = lock(&self.chain.state);
+        c.seq = seq;
+        c.hash = hash;
+        Ok(())
     }
 
     fn journal_error(&self, source: std::io::Error) -> StoreError {
         StoreError::Journal {
-            path: self.path.join("journal"),
+            path: self.path.join(journal::DIR),
             source,
         }
     }
 
-    /// Puts back the check audit events a killed process left only in its journal, and starts
-    /// a new journal.
-    fn recover_journal(&self) -> Result<journal::Journal, StoreError> {
-        let replayed = self
-            .t
-            .meta
-            .get(META_JOURNAL_REPLAYED)?
-            .map_or(Ok(0), |b| decode_u64("meta", &b))?;
-        let left =
-            journal::Journal::leftover(&self.path, replayed).map_err(|e| self.journal_error(e))?;
+    /// Puts back the audit events a killed process left only in its journal, and removes their
+    /// files. An event is put back at its own place in the chain when that place is free and
+    /// its predecessor is the one it was sealed after; else (a registry write before it was
+    /// lost, never acknowledged) it is sealed again at the chain's end, so the chain has no
+    /// gap.
+    fn recover_journal(&self, left: journal::Leftover, replayed: u64) -> Result<(), StoreError> {
         let mut missing = Vec::new();
         for e in left.events {
             let stored = self.audit_event(e.sequence)?;
@@ -287,19 +373,15 @@ impl Store {
         // removed.
         if !missing.is_empty() {
             let newest = left.generations.iter().copied().max().unwrap_or(replayed);
-            self.transact(|tx| {
+            self.transact::<_, StoreError>(|tx| {
                 for e in &missing {
                     tx.append_audit(e.at_ms, e.entry.clone())?;
                 }
                 tx.meta
                     .insert(META_JOURNAL_REPLAYED, &newest.to_be_bytes())?;
                 Ok(())
-            })
-            .map_err(|e| match e {
-                Error::Store(s) => s,
-                _ => StoreError::Corrupt { tree: "audit" },
             })?;
-            self.flush_blocking()?;
+            self.db.flush()?;
             tracing::info!(
                 restored = missing.len(),
                 files = left.generations.len(),
@@ -312,128 +394,214 @@ impl Store {
                 "check journal files ended in a record cut short (writes never completed, their checks never answered)"
             );
         }
-        journal::Journal::start(&self.path, &left.generations, replayed)
-            .map_err(|e| self.journal_error(e))
+        // Their events are in the store, on disk: the files go.
+        if let Some(&newest) = left.generations.iter().max() {
+            self.journal
+                .remove_up_to(newest)
+                .map_err(|e| self.journal_error(e))?;
+        }
+        self.load_chain_head()
     }
 
-    /// Whether checks' audit events go to the check journal (else the store is flushed for
-    /// each, `sync_checks`).
-    pub fn journals_checks(&self) -> bool {
-        self.journal.is_some()
+    /// Whether every check's audit event is made durable before its answer (`--sync-checks`).
+    pub fn syncs_checks(&self) -> bool {
+        self.sync_checks
     }
 
-    /// Makes a check's audit event, committed by [`Store::transact`], survive the process by
-    /// appending it to the check journal. Does nothing when the store syncs checks: the caller
-    /// flushes the store before answering.
+    /// Seals `entry` into the audit chain at time `at_ms` and appends it to the check journal,
+    /// without a sled transaction: how a check (or another audited read) records what it
+    /// disclosed. When this returns the event survives the process being killed; it is moved
+    /// into the audit trees by the owner, or by the next reader of the audit trail.
     ///
-    /// `seen` is the data version the check's answer rests on: if a registry write up to it may
-    /// not be on disk yet (it is still waiting for its own flush), the store is flushed first, so
-    /// that no answer outlives, in the audit trail, the registry state it reported.
-    pub fn journal_check(&self, event: &AuditEvent, seen: u64) -> Result<(), StoreError> {
-        let Some(j) = &self.journal else {
-            return Ok(());
-        };
-        if seen > self.durable_version.load(Ordering::Acquire) {
-            self.flush_blocking()?;
-            return Ok(());
+    /// If the journal cannot be written (a full disk, a lost directory), the event goes into
+    /// the audit trees in a transaction and the store is flushed before this returns.
+    pub fn record(&self, at_ms: i64, entry: AuditEntry) -> Result<AuditEvent, StoreError> {
+        let mut chain = lock(&self.chain.state);
+        let event = AuditEvent::seal(chain.seq + 1, at_ms, entry, chain.hash.clone());
+        match self.journal.append(&event) {
+            Ok(()) => {
+                chain.seq = event.sequence;
+                chain.hash.clone_from(&event.hash);
+                chain.pending.push(event.clone());
+                let waiting = chain.pending.len();
+                drop(chain);
+                if waiting >= owner::MOVE_AT {
+                    self.durability.want_move();
+                }
+                Ok(event)
+            }
+            Err(e) => {
+                drop(chain);
+                tracing::error!(error = %e, "cannot write the check journal; writing the event to the store and flushing instead");
+                let entry = event.entry;
+                let event =
+                    self.transact::<_, StoreError>(|tx| tx.append_audit(at_ms, entry.clone()))?;
+                self.sync()?;
+                Ok(event)
+            }
         }
-        if let Err(e) = j.append(event) {
-            // A full disk or a lost directory: fall back to the flush, and say so.
-            tracing::error!(error = %e, "cannot write the check journal; flushing the store instead");
-            self.flush_blocking()?;
-        }
-        Ok(())
     }
 
-    fn mark_durable(&self, version: u64) {
-        self.durable_version.fetch_max(version, Ordering::AcqRel);
+    /// Moves every journaled audit event waiting in memory into the audit trees, and returns
+    /// the chain's head as it stood when called: every event up to it is in the audit trees
+    /// when this returns (`None` while the chain is empty). Readers of the audit trail call it
+    /// first, so they see every answered check, and read up to the head it returns.
+    pub fn settle_audit(&self) -> Result<Option<(u64, String)>, StoreError> {
+        let _moving = lock(&self.chain.mover);
+        let mut head = None;
+        loop {
+            let batch: Vec<AuditEvent> = {
+                let mut c = lock(&self.chain.state);
+                if head.is_none() && c.seq > 0 {
+                    head = Some((c.seq, c.hash.clone()));
+                }
+                let n = c.pending.len().min(MOVE_BATCH);
+                c.pending.drain(..n).collect()
+            };
+            if batch.is_empty() {
+                return Ok(head);
+            }
+            if let Err(e) = self.write_events(&batch) {
+                // Still in the journal; put back to be moved by the next try.
+                let mut c = lock(&self.chain.state);
+                c.pending.splice(0..0, batch);
+                return Err(e);
+            }
+        }
     }
 
-    /// Ends the current journal file, flushes the store, and removes the journal files whose
-    /// events are now on disk in the store. Run every second or so, and at shutdown.
+    /// Writes sealed events into the audit trees, in one transaction, raising the stored chain
+    /// head if the last of them is past it.
+    fn write_events(&self, events: &[AuditEvent]) -> Result<(), StoreError> {
+        let t = &self.t;
+        let result = (&t.meta, &t.audit, &t.audit_by_subject, &t.audit_by_org).transaction(
+            |(meta, audit, by_subject, by_org)| {
+                for e in events {
+                    put_event(audit, by_subject, by_org, e)?;
+                }
+                if let Some(last) = events.last() {
+                    let stored = match meta.get(META_AUDIT_HEAD)? {
+                        None => 0,
+                        Some(b) => {
+                            decode::<(u64, String)>("meta", &b)
+                                .map_err(store_abort::<StoreError>)?
+                                .0
+                        }
+                    };
+                    if last.sequence > stored {
+                        meta.insert(
+                            META_AUDIT_HEAD,
+                            encode(&(last.sequence, last.hash.clone()))
+                                .map_err(store_abort::<StoreError>)?,
+                        )?;
+                    }
+                }
+                Ok(())
+            },
+        );
+        match result {
+            Ok(()) => Ok(()),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+        }
+    }
+
+    /// The mark of what is on disk, as last published by the owner.
+    pub fn durable(&self) -> Durable {
+        self.durability.durable()
+    }
+
+    /// Follows the owner's marks: a change-log reader waits on it for records past its own.
+    pub fn subscribe_durable(&self) -> tokio::sync::watch::Receiver<Durable> {
+        self.durability.subscribe()
+    }
+
+    /// Waits until everything committed before this call is on disk (group commit: the
+    /// writers waiting at once share one flush).
+    pub async fn commit_durable(&self) -> Result<(), StoreError> {
+        let t = self.durability.request();
+        if self.durability.wait(t).await {
+            Ok(())
+        } else {
+            Err(StoreError::NotDurable)
+        }
+    }
+
+    /// Waits until the registry is on disk up to `data_version`; at once if it is.
+    pub async fn durable_at(&self, data_version: u64) -> Result<(), StoreError> {
+        if self.durable().data_version >= data_version {
+            return Ok(());
+        }
+        self.commit_durable().await
+    }
+
+    /// [`Store::commit_durable`] for threads that may block (import, export, reindex).
+    pub fn sync(&self) -> Result<(), StoreError> {
+        let t = self.durability.request();
+        if self.durability.wait_blocking(t) {
+            Ok(())
+        } else {
+            Err(StoreError::NotDurable)
+        }
+    }
+
+    /// Asks the owner for a checkpoint and waits for it: every journaled event moved into the
+    /// store, the store flushed, the journal files ended removed.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        let Some(j) = &self.journal else {
-            return self.flush_blocking();
-        };
-        // The rotation comes before the flush (the flush must cover every record of the file
-        // it ends); the flush happens even when the rotation fails.
-        let ended = j.rotate();
-        self.flush_blocking()?;
-        if let Some(g) = ended.map_err(|e| self.journal_error(e))? {
-            j.remove_up_to(g).map_err(|e| self.journal_error(e))?;
+        if self.durability.checkpoint_blocking() {
+            Ok(())
+        } else {
+            Err(StoreError::NotDurable)
         }
-        Ok(())
     }
 
-    fn check_format(&self, allow_outdated_index: bool) -> Result<(), StoreError> {
-        let index_version = matching::INDEX_FORMAT_VERSION;
-        match self.t.meta.get(META_FORMAT)? {
-            None => {
-                let empty = self.t.subjects.is_empty() && self.t.audit.is_empty();
-                if !empty {
-                    return Err(StoreError::Foreign(data_dir_of(&self.path)));
-                }
-                self.t
-                    .meta
-                    .insert(META_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
-                self.t
-                    .meta
-                    .insert(META_INDEX, &index_version.to_be_bytes())?;
-                self.db.flush()?;
-            }
-            Some(v) => {
-                let found = <[u8; 4]>::try_from(v.as_ref())
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| StoreError::Foreign(data_dir_of(&self.path)))?;
-                if found != FORMAT_VERSION {
-                    return Err(StoreError::FormatMismatch {
-                        path: data_dir_of(&self.path),
-                        found,
-                    });
-                }
-                let found_index = self
-                    .t
-                    .meta
-                    .get(META_INDEX)?
-                    .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
-                    .map_or(0, u32::from_be_bytes);
-                if found_index != index_version && !allow_outdated_index {
-                    return Err(StoreError::IndexOutdated {
-                        path: data_dir_of(&self.path),
-                        found: found_index,
-                        expected: index_version,
-                    });
-                }
-                if self.t.meta.contains_key(META_INDEX_INCOMPLETE)? && !allow_outdated_index {
-                    return Err(StoreError::IndexIncomplete(data_dir_of(&self.path)));
-                }
-            }
+    /// One round of the owner: everything committed before it began, and every event in the
+    /// check journal, is on disk when it returns.
+    fn flush_round(&self) -> Result<owner::RoundResult, StoreError> {
+        let data_version = self.data_version()?;
+        let change_seq = self.change_head()?;
+        self.journal.sync().map_err(|e| self.journal_error(e))?;
+        self.db.flush()?;
+        Ok(owner::RoundResult {
+            data_version,
+            change_seq,
+        })
+    }
+
+    /// Ends the current journal file, moves its events into the store and flushes it, then
+    /// removes the files ended.
+    fn checkpoint_round(&self) -> Result<owner::RoundResult, StoreError> {
+        // Rotated under the chain's lock: every event sealed before is in the file it ends.
+        let ended = {
+            let _c = lock(&self.chain.state);
+            self.journal.rotate()
+        };
+        // Flushed even when the rotation failed.
+        self.settle_audit()?;
+        let r = self.flush_round()?;
+        if let Some(g) = ended.map_err(|e| self.journal_error(e))? {
+            self.journal
+                .remove_up_to(g)
+                .map_err(|e| self.journal_error(e))?;
         }
-        Ok(())
+        Ok(r)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Makes everything written so far survive a crash of the process.
-    pub async fn flush(&self) -> Result<(), StoreError> {
-        let version = self.data_version()?;
-        self.db.flush_async().await?;
-        self.mark_durable(version);
-        Ok(())
-    }
-
-    pub fn flush_blocking(&self) -> Result<(), StoreError> {
-        let version = self.data_version()?;
-        self.db.flush()?;
-        self.mark_durable(version);
-        Ok(())
-    }
-
-    /// Runs `f` as one atomic transaction over every tree. `f` may run more than once (on a
-    /// conflict), so it must have no effect outside the transaction.
-    pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T, Error> {
+    /// Runs `f` as one atomic transaction over every tree, holding the audit chain's head so
+    /// that an event `f` appends takes its place in the chain in commit order. `f` may run more
+    /// than once (on a conflict), so it must have no effect outside the transaction. The caller
+    /// waits for [`Store::commit_durable`] before acknowledging what it wrote.
+    pub fn transact<T, E: From<StoreError>>(
+        &self,
+        f: impl Fn(&Tx<'_>) -> TxResult<T, E>,
+    ) -> Result<T, E> {
+        let mut chain = lock(&self.chain.state);
+        let start = (chain.seq, chain.hash.clone());
+        let head = RefCell::new(start.clone());
         let t = &self.t;
         let result = (
             &t.meta,
@@ -446,6 +614,7 @@ impl Store {
             &t.audit,
             &t.audit_by_subject,
             &t.audit_by_org,
+            &t.changes,
         )
             .transaction(
                 |(
@@ -459,7 +628,9 @@ impl Store {
                     audit,
                     audit_by_subject,
                     audit_by_org,
+                    changes,
                 )| {
+                    head.replace(start.clone());
                     f(&Tx {
                         meta,
                         subjects,
@@ -471,16 +642,22 @@ impl Store {
                         audit,
                         audit_by_subject,
                         audit_by_org,
+                        changes,
+                        head: &head,
                     })
                 },
             );
         match result {
-            Ok(v) => Ok(v),
+            Ok(v) => {
+                let (seq, hash) = head.into_inner();
+                chain.seq = seq;
+                chain.hash = hash;
+                Ok(v)
+            }
             Err(TransactionError::Abort(e)) => Err(e),
             Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e).into()),
         }
     }
-
     // ---- reads outside transactions ----
 
     pub fn subject(&self, id: &Id) -> Result<Option<Subject>, StoreError> {
@@ -613,6 +790,53 @@ impl Store {
             .transpose()
     }
 
+    /// The change log's last sequence (0 when empty).
+    pub fn change_head(&self) -> Result<u64, StoreError> {
+        self.t
+            .meta
+            .get(META_CHANGE_HEAD)?
+            .map_or(Ok(0), |b| decode_u64("meta", &b))
+    }
+
+    /// Change-log records in sequence order from `from` inclusive. Records past
+    /// [`Store::durable`]'s `change_seq` are committed but may not survive a crash yet: a
+    /// reader that feeds others stops at that mark (see [`Store::durable_changes_from`]).
+    pub fn changes_from(&self, from: u64) -> impl Iterator<Item = Result<Change, StoreError>> + '_ {
+        self.t
+            .changes
+            .range(keys::u64_key(from)..)
+            .map(|r| decode("changes", &r?.1))
+    }
+
+    /// Change-log records from `from` inclusive up to the durable mark, at most `limit`.
+    pub fn durable_changes_from(&self, from: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        let upto = self.durable().change_seq;
+        let mut out = Vec::new();
+        for c in self.changes_from(from) {
+            let c = c?;
+            if c.sequence > upto || out.len() >= limit {
+                break;
+            }
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    /// Waits until the change log holds, on disk, a record after `after`; returns the durable
+    /// head then. Woken by the owner's marks, not polled.
+    pub async fn wait_for_change(&self, after: u64) -> Result<u64, StoreError> {
+        let mut rx = self.subscribe_durable();
+        let d = rx
+            .wait_for(|d| d.change_seq > after || d.stopped)
+            .await
+            .map_err(|_| StoreError::NotDurable)?;
+        if d.change_seq > after {
+            Ok(d.change_seq)
+        } else {
+            Err(StoreError::NotDurable)
+        }
+    }
+
     /// Copies this store into `to`, a new, empty store, with the candidate index and match
     /// records rebuilt from the subjects in the current format: how `vetting reindex` rebuilds
     /// an index, for a new index format or after an interrupted bulk import. Everything else
@@ -639,7 +863,8 @@ impl Store {
                 into.insert(k, v)?;
             }
         }
-        for key in [META_DATA_VERSION, META_AUDIT_HEAD] {
+        self.settle_audit()?;
+        for key in DATA_META {
             if let Some(v) = self.t.meta.get(key)? {
                 to.t.meta.insert(key, v)?;
             }
@@ -704,9 +929,9 @@ impl Store {
     /// incomplete (set by [`Tx::put_new_subject_unindexed`]). Call it once every entry left
     /// out of the transactions is written by [`Store::write_index`].
     pub fn index_complete(&self) -> Result<(), StoreError> {
-        self.flush_blocking()?;
+        self.sync()?;
         if self.t.meta.remove(META_INDEX_INCOMPLETE)?.is_some() {
-            self.flush_blocking()?;
+            self.sync()?;
         }
         Ok(())
     }
@@ -815,6 +1040,80 @@ pub fn match_record_of(s: &Subject) -> Option<MatchRecord> {
     })
 }
 
+fn check_format(
+    db: &sled::Db,
+    t: &Trees,
+    path: &Path,
+    allow_outdated_index: bool,
+) -> Result<(), StoreError> {
+    let index_version = matching::INDEX_FORMAT_VERSION;
+    match t.meta.get(META_FORMAT)? {
+        None => {
+            let empty = t.subjects.is_empty() && t.audit.is_empty();
+            if !empty {
+                return Err(StoreError::Foreign(data_dir_of(path)));
+            }
+            t.meta.insert(META_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
+            t.meta.insert(META_INDEX, &index_version.to_be_bytes())?;
+            db.flush()?;
+        }
+        Some(v) => {
+            let mut found = <[u8; 4]>::try_from(v.as_ref())
+                .map(u32::from_be_bytes)
+                .map_err(|_| StoreError::Foreign(data_dir_of(path)))?;
+            if found == 1 {
+                upgrade_from_1(db, t)?;
+                found = FORMAT_VERSION;
+            }
+            if found != FORMAT_VERSION {
+                return Err(StoreError::FormatMismatch {
+                    path: data_dir_of(path),
+                    found,
+                });
+            }
+            let found_index = t
+                .meta
+                .get(META_INDEX)?
+                .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
+                .map_or(0, u32::from_be_bytes);
+            if found_index != index_version && !allow_outdated_index {
+                return Err(StoreError::IndexOutdated {
+                    path: data_dir_of(path),
+                    found: found_index,
+                    expected: index_version,
+                });
+            }
+            if t.meta.contains_key(META_INDEX_INCOMPLETE)? && !allow_outdated_index {
+                return Err(StoreError::IndexIncomplete(data_dir_of(path)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Format 1 had no change log: each subject enters it as it stands (a `Baseline` record),
+/// in id order, then the format is raised. Written outside transactions and idempotent
+/// (record `n` is always the `n`th subject), so an upgrade cut short is done again whole.
+fn upgrade_from_1(db: &sled::Db, t: &Trees) -> Result<(), StoreError> {
+    let mut n = 0u64;
+    for r in t.subjects.iter() {
+        let (_, v) = r?;
+        let s: Subject = decode("subjects", &v)?;
+        n += 1;
+        let c = Change::baseline(n, &s);
+        t.changes.insert(keys::u64_key(n), encode(&c)?)?;
+    }
+    t.meta.insert(META_CHANGE_HEAD, &keys::u64_key(n))?;
+    db.flush()?;
+    t.meta.insert(META_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
+    db.flush()?;
+    tracing::info!(
+        subjects = n,
+        "store upgraded to format 2: subjects entered in the change log"
+    );
+    Ok(())
+}
+
 /// Every tree, inside one transaction.
 pub struct Tx<'a> {
     meta: &'a TransactionalTree,
@@ -827,6 +1126,9 @@ pub struct Tx<'a> {
     audit: &'a TransactionalTree,
     audit_by_subject: &'a TransactionalTree,
     audit_by_org: &'a TransactionalTree,
+    changes: &'a TransactionalTree,
+    /// The audit chain's head as this attempt of the transaction moves it.
+    head: &'a RefCell<(u64, String)>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -836,21 +1138,22 @@ impl std::fmt::Debug for Tx<'_> {
 }
 
 impl Tx<'_> {
-    pub fn subject(&self, id: &Id) -> TxResult<Option<Subject>> {
+    // Every step is generic over the caller's error `E`, which carries the store's.
+    pub fn subject<E: From<StoreError>>(&self, id: &Id) -> TxResult<Option<Subject>, E> {
         match self.subjects.get(id.bytes())? {
             None => Ok(None),
-            Some(b) => decode("subjects", &b).map(Some).map_err(abort),
+            Some(b) => decode("subjects", &b).map(Some).map_err(store_abort),
         }
     }
 
     /// Writes `new` (whose `subject_id` is `id`), keeping the listing and investigation lookups,
     /// the match record and the candidate index in step with it.
-    pub fn put_subject(&self, id: &Id, new: &Subject) -> TxResult<()> {
+    pub fn put_subject<E: From<StoreError>>(&self, id: &Id, new: &Subject) -> TxResult<(), E> {
         let bytes = id.bytes();
         self.put_lookups(bytes, new)?;
         let old: Option<MatchRecord> = match self.match_records.get(bytes)? {
             None => None,
-            Some(b) => Some(decode("match_records", &b).map_err(abort)?),
+            Some(b) => Some(decode("match_records", &b).map_err(store_abort)?),
         };
         let new_rec = match_record_of(new);
         let old_keys: BTreeSet<String> = old
@@ -876,13 +1179,14 @@ impl Tx<'_> {
         match &new_rec {
             Some(rec) => {
                 self.match_records
-                    .insert(bytes, encode(rec).map_err(abort)?)?;
+                    .insert(bytes, encode(rec).map_err(store_abort)?)?;
             }
             None => {
                 self.match_records.remove(bytes)?;
             }
         }
-        self.subjects.insert(bytes, encode(new).map_err(abort)?)?;
+        self.subjects
+            .insert(bytes, encode(new).map_err(store_abort)?)?;
         Ok(())
     }
 
@@ -893,28 +1197,33 @@ impl Tx<'_> {
     /// crash before [`Store::index_complete`] leaves a store that refuses to open until
     /// `vetting reindex` rebuilds the index. Half the cost of a bulk import is saved: entries
     /// written outside a transaction are not read first, and go in key order.
-    pub fn put_new_subject_unindexed(
+    pub fn put_new_subject_unindexed<E: From<StoreError>>(
         &self,
         id: &Id,
         new: &Subject,
         rec: Option<&MatchRecord>,
-    ) -> TxResult<()> {
+    ) -> TxResult<(), E> {
         let bytes = id.bytes();
         self.put_lookups(bytes, new)?;
         if let Some(rec) = rec {
             self.match_records
-                .insert(bytes, encode(rec).map_err(abort)?)?;
+                .insert(bytes, encode(rec).map_err(store_abort)?)?;
         }
-        self.subjects.insert(bytes, encode(new).map_err(abort)?)?;
+        self.subjects
+            .insert(bytes, encode(new).map_err(store_abort)?)?;
         self.meta.insert(META_INDEX_INCOMPLETE, &[])?;
         Ok(())
     }
 
     /// The listing and investigation lookups of `new`.
-    fn put_lookups(&self, bytes: &[u8; ID_LEN], new: &Subject) -> TxResult<()> {
+    fn put_lookups<E: From<StoreError>>(
+        &self,
+        bytes: &[u8; ID_LEN],
+        new: &Subject,
+    ) -> TxResult<(), E> {
         for l in &new.listings {
             let lid = Id::parse(IdKind::Listing, "listing_id", &l.listing_id)
-                .map_err(|_| corrupt("listings"))?;
+                .map_err(|_| corrupt::<E>("listings"))?;
             self.listings.insert(lid.bytes(), bytes)?;
         }
         for i in &new.investigations {
@@ -923,75 +1232,132 @@ impl Tx<'_> {
                 "investigation_id",
                 &i.investigation_id,
             )
-            .map_err(|_| corrupt("investigations"))?;
+            .map_err(|_| corrupt::<E>("investigations"))?;
             self.investigations.insert(iid.bytes(), bytes)?;
         }
         Ok(())
     }
 
     /// The subject a listing belongs to.
-    pub fn subject_of_listing(&self, listing: &Id) -> TxResult<Option<Id>> {
+    pub fn subject_of_listing<E: From<StoreError>>(&self, listing: &Id) -> TxResult<Option<Id>, E> {
         self.owner(self.listings, "listings", listing)
     }
 
-    pub fn subject_of_investigation(&self, investigation: &Id) -> TxResult<Option<Id>> {
+    pub fn subject_of_investigation<E: From<StoreError>>(
+        &self,
+        investigation: &Id,
+    ) -> TxResult<Option<Id>, E> {
         self.owner(self.investigations, "investigations", investigation)
     }
 
-    fn owner(&self, tree: &TransactionalTree, name: &'static str, id: &Id) -> TxResult<Option<Id>> {
+    fn owner<E: From<StoreError>>(
+        &self,
+        tree: &TransactionalTree,
+        name: &'static str,
+        id: &Id,
+    ) -> TxResult<Option<Id>, E> {
         match tree.get(id.bytes())? {
             None => Ok(None),
             Some(b) => keys::decode_id(&b)
                 .map(|b| Some(Id::from_bytes(IdKind::Subject, b)))
-                .ok_or_else(|| corrupt(name)),
+                .ok_or_else(|| corrupt::<E>(name)),
         }
     }
 
-    pub fn request(&self, key: &[u8]) -> TxResult<Option<RequestRecord>> {
+    pub fn request<E: From<StoreError>>(&self, key: &[u8]) -> TxResult<Option<RequestRecord>, E> {
         match self.requests.get(key)? {
             None => Ok(None),
-            Some(b) => decode("requests", &b).map(Some).map_err(abort),
+            Some(b) => decode("requests", &b).map(Some).map_err(store_abort),
         }
     }
 
-    pub fn put_request(&self, key: &[u8], record: &RequestRecord) -> TxResult<()> {
-        self.requests.insert(key, encode(record).map_err(abort)?)?;
+    pub fn put_request<E: From<StoreError>>(
+        &self,
+        key: &[u8],
+        record: &RequestRecord,
+    ) -> TxResult<(), E> {
+        self.requests
+            .insert(key, encode(record).map_err(store_abort)?)?;
         Ok(())
     }
 
     /// Moves the registry to its next version and returns it.
-    pub fn bump_data_version(&self) -> TxResult<u64> {
+    pub fn bump_data_version<E: From<StoreError>>(&self) -> TxResult<u64, E> {
         let v = match self.meta.get(META_DATA_VERSION)? {
             None => 0,
-            Some(b) => decode_u64("meta", &b).map_err(abort)?,
+            Some(b) => decode_u64("meta", &b).map_err(store_abort)?,
         } + 1;
         self.meta.insert(META_DATA_VERSION, &keys::u64_key(v))?;
         Ok(v)
     }
 
-    /// Appends `entry` to the audit chain at time `at_ms`.
-    pub fn append_audit(&self, at_ms: i64, entry: AuditEntry) -> TxResult<AuditEvent> {
-        let (last, prev_hash) = match self.meta.get(META_AUDIT_HEAD)? {
-            None => (0, String::new()),
-            Some(b) => decode::<(u64, String)>("meta", &b).map_err(abort)?,
-        };
-        let seq = last + 1;
-        let event = AuditEvent::seal(seq, at_ms, entry, prev_hash);
-        self.audit
-            .insert(&keys::u64_key(seq), encode(&event).map_err(abort)?)?;
-        for s in &event.entry.subject_ids {
-            if let Ok(id) = Id::parse(IdKind::Subject, "subject_id", s) {
-                self.audit_by_subject
-                    .insert(&keys::id_seq(id.bytes(), seq), &[])?;
-            }
-        }
-        self.audit_by_org
-            .insert(keys::text_seq(&event.entry.organisation, seq), &[])?;
+    /// Appends `entry` to the audit chain at time `at_ms`, after the head this transaction
+    /// holds (see [`Store::transact`]).
+    pub fn append_audit<E: From<StoreError>>(
+        &self,
+        at_ms: i64,
+        entry: AuditEntry,
+    ) -> TxResult<AuditEvent, E> {
+        let (last, prev_hash) = self.head.borrow().clone();
+        let event = AuditEvent::seal(last + 1, at_ms, entry, prev_hash);
+        put_event(self.audit, self.audit_by_subject, self.audit_by_org, &event)?;
         self.meta.insert(
             META_AUDIT_HEAD,
-            encode(&(seq, event.hash.clone())).map_err(abort)?,
+            encode(&(event.sequence, event.hash.clone())).map_err(store_abort)?,
         )?;
+        self.head.replace((event.sequence, event.hash.clone()));
         Ok(event)
+    }
+
+    /// Appends `change` to the change log as its next record (its `sequence` is set here) and
+    /// returns the sequence.
+    pub fn append_change<E: From<StoreError>>(&self, mut change: Change) -> TxResult<u64, E> {
+        let seq = match self.meta.get(META_CHANGE_HEAD)? {
+            None => 0,
+            Some(b) => decode_u64("meta", &b).map_err(store_abort)?,
+        } + 1;
+        change.sequence = seq;
+        self.changes
+            .insert(&keys::u64_key(seq), encode(&change).map_err(store_abort)?)?;
+        self.meta.insert(META_CHANGE_HEAD, &keys::u64_key(seq))?;
+        Ok(seq)
+    }
+}
+
+/// Writes `event` and its index entries into the audit trees of a transaction.
+fn put_event<E>(
+    audit: &TransactionalTree,
+    by_subject: &TransactionalTree,
+    by_org: &TransactionalTree,
+    event: &AuditEvent,
+) -> TxResult<(), E>
+where
+    E: From<StoreError>,
+{
+    let seq = event.sequence;
+    audit.insert(&keys::u64_key(seq), encode(event).map_err(store_abort)?)?;
+    for s in &event.entry.subject_ids {
+        if let Ok(id) = Id::parse(IdKind::Subject, "subject_id", s) {
+            by_subject.insert(&keys::id_seq(id.bytes(), seq), &[])?;
+        }
+    }
+    by_org.insert(keys::text_seq(&event.entry.organisation, seq), &[])?;
+    Ok(())
+}
+
+impl owner::Work for Store {
+    type Error = StoreError;
+
+    fn flush_round(&self) -> Result<owner::RoundResult, StoreError> {
+        Store::flush_round(self)
+    }
+
+    fn checkpoint_round(&self) -> Result<owner::RoundResult, StoreError> {
+        Store::checkpoint_round(self)
+    }
+
+    fn move_events(&self) -> Result<(), StoreError> {
+        self.settle_audit().map(|_| ())
     }
 }
 

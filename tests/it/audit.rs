@@ -341,7 +341,7 @@ async fn tamper_offline(s: TestServer, tamper: impl FnOnce(&Store)) -> TestServe
     {
         let store = open_store(dir.path()).await;
         tamper(&store);
-        store.flush_blocking().unwrap();
+        store.sync().unwrap();
     }
     TestServer::start_in(dir, clock).await
 }

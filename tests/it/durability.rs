@@ -15,8 +15,8 @@ use vetting::pb;
 use vetting::pb::check_service_client::CheckServiceClient;
 use vetting::pb::registry_service_client::RegistryServiceClient;
 use vetting::server::Limits;
-use vetting::store::Store;
 use vetting::store::journal::encode_record;
+use vetting::store::{Store, StoreError};
 
 use crate::harness::*;
 
@@ -338,7 +338,7 @@ async fn a_journal_left_by_a_killed_process_is_replayed_into_the_store() {
         let store = open_store(dir.path()).await;
         for id in ["c1", "c2", "c3"] {
             store
-                .transact(|tx| tx.append_audit(NOW_MS, check_entry(id)))
+                .transact::<_, StoreError>(|tx| tx.append_audit(NOW_MS, check_entry(id)))
                 .unwrap();
         }
         store.checkpoint().unwrap();
@@ -384,7 +384,7 @@ async fn a_journal_left_by_a_killed_process_is_replayed_into_the_store() {
 }
 
 #[tokio::test]
-async fn a_check_that_saw_an_unflushed_registry_write_flushes_instead_of_journaling() {
+async fn a_check_that_saw_an_unflushed_registry_write_waits_for_its_flush() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
     let journaled = || {
@@ -393,27 +393,23 @@ async fn a_check_that_saw_an_unflushed_registry_write_flushes_instead_of_journal
             .events
     };
     // A registry write committed and still waiting for its flush; a check that saw it must
-    // not answer on the journal alone: a kill would lose the write but keep the answer.
-    store.transact(|tx| tx.bump_data_version()).unwrap();
-    let first = store
-        .transact(|tx| tx.append_audit(NOW_MS, check_entry("c1")))
-        .unwrap();
+    // not answer before it is durable: a kill would lose the write but keep the answer.
     store
-        .journal_check(&first, store.data_version().unwrap())
+        .transact::<_, StoreError>(|tx| tx.bump_data_version())
         .unwrap();
-    assert!(journaled().is_empty(), "flushed, not journaled");
-    // Now everything it could have seen is on disk: journaled.
-    let second = store
-        .transact(|tx| tx.append_audit(NOW_MS, check_entry("c2")))
-        .unwrap();
-    store
-        .journal_check(&second, store.data_version().unwrap())
-        .unwrap();
-    assert_eq!(journaled(), vec![second]);
+    let seen = store.data_version().unwrap();
+    assert!(store.durable().data_version < seen, "not flushed yet");
+    let first = store.record(NOW_MS, check_entry("c1")).unwrap();
+    assert_eq!(journaled(), vec![first.clone()], "journaled at once");
+    store.durable_at(seen).await.unwrap();
+    assert!(store.durable().data_version >= seen);
+    // Everything it could have see is on disk now: the next check waits for nothing.
+    let second = store.record(NOW_MS, check_entry("c2")).unwrap();
+    assert_eq!(journaled(), vec![first, second]);
 }
 
 #[tokio::test]
-async fn checks_after_a_bulk_import_in_the_same_process_are_journaled() {
+async fn checks_after_a_bulk_import_in_the_same_process_wait_for_nothing() {
     // The import's own flush counts: the benchmark checks right after loading.
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
@@ -426,13 +422,10 @@ async fn checks_after_a_bulk_import_in_the_same_process_are_journaled() {
     let mut import = vetting::transfer::BulkImport::new(&v, &operator);
     import.add(&[person("Ann", "Lee", (1985, 5, 5))]).unwrap();
     import.finish().unwrap();
-    let event = v
-        .store
-        .transact(|tx| tx.append_audit(NOW_MS, check_entry("c1")))
-        .unwrap();
-    v.store
-        .journal_check(&event, v.store.data_version().unwrap())
-        .unwrap();
+    let version = v.store.data_version().unwrap();
+    assert!(version > 0);
+    assert!(v.store.durable().data_version >= version);
+    let event = v.store.record(NOW_MS, check_entry("c1")).unwrap();
     let journaled = vetting::store::journal::Journal::leftover(&store_path(dir.path()), 0)
         .unwrap()
         .events;
@@ -445,7 +438,7 @@ async fn a_journaled_check_after_a_lost_unanswered_write_takes_its_place_once() 
     let head_hash = {
         let store = open_store(dir.path()).await;
         store
-            .transact(|tx| tx.append_audit(NOW_MS, check_entry("c1")))
+            .transact::<_, StoreError>(|tx| tx.append_audit(NOW_MS, check_entry("c1")))
             .unwrap();
         store.checkpoint().unwrap();
         store.audit_head().unwrap().unwrap().1

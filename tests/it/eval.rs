@@ -157,7 +157,7 @@ fn load(v: &Vetting, rows: &[Row]) -> HashMap<String, pb::Outcome> {
         };
         expected.insert(r.key.clone(), outcome);
     }
-    v.store.flush_blocking().unwrap();
+    v.store.sync().unwrap();
     expected
 }
 

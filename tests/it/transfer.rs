@@ -215,9 +215,9 @@ fn a_bulk_write_stopped_before_its_index_entries_is_refused_until_reindex() {
     let rec = vetting::store::match_record_of(&s);
     assert!(rec.is_some(), "the crash-left subject must be listed");
     store
-        .transact(|tx| tx.put_new_subject_unindexed(&id, &s, rec.as_ref()))
+        .transact::<_, StoreError>(|tx| tx.put_new_subject_unindexed(&id, &s, rec.as_ref()))
         .unwrap();
-    store.flush_blocking().unwrap();
+    store.sync().unwrap();
     drop(store);
 
     match crate::harness::reopen(&path, StoreOptions::default()) {
