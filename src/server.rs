@@ -96,6 +96,8 @@ pub async fn serve(
         .build_v1alpha()?;
 
     let max = limits.max_message_bytes;
+    // Set when the grace period is over: open streams end then, not when their clients do.
+    let (cut, cut_rx) = tokio::sync::watch::channel(false);
     let registry = InterceptedService::new(
         RegistryServiceServer::new(RegistryApi::new(vetting.clone()))
             .max_decoding_message_size(max)
@@ -103,7 +105,7 @@ pub async fn serve(
         authorizer(keys.clone(), &[Role::Registrar]),
     );
     let check = InterceptedService::new(
-        CheckServiceServer::new(CheckApi::new(vetting.clone()))
+        CheckServiceServer::new(CheckApi::new(vetting.clone(), cut_rx.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max),
         authorizer(keys.clone(), &[Role::Checker, Role::Public]),
@@ -160,10 +162,18 @@ pub async fn serve(
             let _ = stop_tx.send(());
             match tokio::time::timeout(limits.shutdown_grace, &mut server).await {
                 Ok(r) => r?,
-                Err(_) => tracing::warn!(
-                    grace_secs = limits.shutdown_grace.as_secs(),
-                    "calls still open after the grace period were cut"
-                ),
+                Err(_) => {
+                    tracing::warn!(
+                        grace_secs = limits.shutdown_grace.as_secs(),
+                        "calls still open after the grace period are cut"
+                    );
+                    cut.send_replace(true);
+                    // The cut streams' last messages go out; connections that still do not
+                    // close are dropped with the server.
+                    if let Ok(r) = tokio::time::timeout(CUT_GRACE, &mut server).await {
+                        r?;
+                    }
+                }
             }
         }
     }
@@ -178,6 +188,9 @@ pub async fn serve(
     tracing::info!("store flushed; stopped");
     Ok(())
 }
+
+/// How long the connections of cut streams have to close before they are dropped.
+const CUT_GRACE: Duration = Duration::from_secs(1);
 
 /// Sets its flag when dropped.
 struct SetOnDrop(Arc<AtomicBool>);

@@ -3,7 +3,7 @@
 use std::pin::Pin;
 
 use futures_util::{FutureExt, Stream, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
@@ -21,11 +21,13 @@ const BATCH_CHUNK: usize = 256;
 #[derive(Debug)]
 pub struct CheckApi {
     v: Vetting,
+    /// Turns true when the shutdown's grace period is over: open batches end then.
+    cut: watch::Receiver<bool>,
 }
 
 impl CheckApi {
-    pub fn new(v: Vetting) -> Self {
-        Self { v }
+    pub fn new(v: Vetting, cut: watch::Receiver<bool>) -> Self {
+        Self { v, cut }
     }
 }
 
@@ -62,79 +64,94 @@ impl CheckService for CheckApi {
         let mut incoming = req.into_inner();
         let (tx, rx) = mpsc::channel(BATCH_CHUNK);
         let v = self.v.clone();
+        let mut cut = self.cut.clone();
         let span = tracing::info_span!(
             "rpc",
             method = "CheckBatch",
             key_id = %who.key_id,
             organisation = %who.organisation,
         );
-        tokio::spawn(
-            async move {
-                let mut index = 0usize;
-                let mut answered = 0usize;
-                loop {
-                    let first = match incoming.next().await {
-                        None => break,
-                        Some(r) => r,
-                    };
-                    let mut chunk = vec![first];
-                    while chunk.len() < BATCH_CHUNK {
-                        match incoming.next().now_or_never() {
-                            Some(Some(r)) => chunk.push(r),
-                            _ => break,
-                        }
-                    }
-                    let base = index;
-                    index += chunk.len();
-                    let who = who.clone();
-                    let out = run_check(&v, "CheckBatch.chunk", &who.clone(), move |v| {
-                        let mut seen = 0;
-                        let mut answers = Vec::with_capacity(chunk.len());
-                        for (i, r) in chunk.into_iter().enumerate() {
-                            let answer = r
-                                .map_err(|e| {
-                                    Error::invalid(
-                                        format!("request {}", base + i),
-                                        e.message().to_owned(),
-                                    )
-                                })
-                                .and_then(|r| {
-                                    let input = check_in(&r).map_err(|e| prefix(base + i, e))?;
-                                    v.check(&who, &input).map_err(|e| prefix(base + i, e))
-                                });
-                            match answer {
-                                Ok(a) => {
-                                    seen = seen.max(a.data_version);
-                                    answers.push(Ok(check_out(&a)));
-                                }
-                                Err(e) => {
-                                    answers.push(Err(e));
-                                    break;
-                                }
-                            }
-                        }
-                        Ok((answers, seen))
-                    })
-                    .await;
-                    let answers = match out {
-                        Ok(a) => a,
-                        Err(status) => {
-                            let _ = tx.send(Err(status)).await;
-                            return;
-                        }
-                    };
-                    for a in answers {
-                        let failed = a.is_err();
-                        if tx.send(a.map_err(Status::from)).await.is_err() {
-                            return;
-                        }
-                        if failed {
-                            return;
-                        }
-                        answered += 1;
+        let cut_tx = tx.clone();
+        let batch = async move {
+            let mut index = 0usize;
+            let mut answered = 0usize;
+            loop {
+                let first = match incoming.next().await {
+                    None => break,
+                    Some(r) => r,
+                };
+                let mut chunk = vec![first];
+                while chunk.len() < BATCH_CHUNK {
+                    match incoming.next().now_or_never() {
+                        Some(Some(r)) => chunk.push(r),
+                        _ => break,
                     }
                 }
-                tracing::info!(answered, "batch done");
+                let base = index;
+                index += chunk.len();
+                let who = who.clone();
+                let out = run_check(&v, "CheckBatch.chunk", &who.clone(), move |v| {
+                    let mut seen = 0;
+                    let mut answers = Vec::with_capacity(chunk.len());
+                    for (i, r) in chunk.into_iter().enumerate() {
+                        let answer = r
+                            .map_err(|e| {
+                                Error::invalid(
+                                    format!("request {}", base + i),
+                                    e.message().to_owned(),
+                                )
+                            })
+                            .and_then(|r| {
+                                let input = check_in(&r).map_err(|e| prefix(base + i, e))?;
+                                v.check(&who, &input).map_err(|e| prefix(base + i, e))
+                            });
+                        match answer {
+                            Ok(a) => {
+                                seen = seen.max(a.data_version);
+                                answers.push(Ok(check_out(&a)));
+                            }
+                            Err(e) => {
+                                answers.push(Err(e));
+                                break;
+                            }
+                        }
+                    }
+                    Ok((answers, seen))
+                })
+                .await;
+                let answers = match out {
+                    Ok(a) => a,
+                    Err(status) => {
+                        let _ = tx.send(Err(status)).await;
+                        return;
+                    }
+                };
+                for a in answers {
+                    let failed = a.is_err();
+                    if tx.send(a.map_err(Status::from)).await.is_err() {
+                        return;
+                    }
+                    if failed {
+                        return;
+                    }
+                    answered += 1;
+                }
+            }
+            tracing::info!(answered, "batch done");
+        };
+        tokio::spawn(
+            async move {
+                tokio::select! {
+                    () = batch => {}
+                    () = cut.wait_for(|c| *c).map(drop) => {
+                        tracing::warn!("batch cut at the end of the shutdown's grace period");
+                        let _ = cut_tx
+                            .send(Err(Status::unavailable(
+                                "the server is shutting down: send the requests not answered again",
+                            )))
+                            .await;
+                    }
+                }
             }
             .instrument(span),
         );

@@ -33,6 +33,7 @@ impl From<Error> for Status {
                 | StoreError::Corrupt { .. }
                 | StoreError::Journal { .. }
                 | StoreError::Owner(_)
+                | StoreError::ChangeOutOfOrder { .. }
                 | StoreError::Sled(_) => internal(&e),
                 StoreError::NotDurable => {
                     tracing::error!(error = %chain(&e), "answered UNAVAILABLE: not durable");

@@ -98,6 +98,8 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("change-log record {found} applied where {expected} was due")]
+    ChangeOutOfOrder { expected: u64, found: u64 },
     #[error("the store could not be flushed (the operator's log has the cause)")]
     NotDurable,
     #[error("cannot start the store's durability thread")]
@@ -971,6 +973,47 @@ impl Store {
         }
         warmed.complete = true;
         Ok(warmed)
+    }
+
+    /// Applies a change-log record read from another store (a replica, a restore, a test of
+    /// the log): the subject takes the record's post-image, with its lookups, match record and
+    /// index entries, and the record is appended to this store's log at its own sequence.
+    /// Records come in order from 1, each once; any other is refused and changes nothing.
+    pub fn apply_change(&self, c: &Change) -> Result<(), StoreError> {
+        let id = Id::parse(IdKind::Subject, "subject_id", &c.subject_id)
+            .map_err(|_| StoreError::Corrupt { tree: "changes" })?;
+        self.transact::<_, StoreError>(|tx| {
+            let next = match tx.meta.get(META_CHANGE_HEAD)? {
+                None => 0,
+                Some(b) => decode_u64("meta", &b).map_err(store_abort)?,
+            } + 1;
+            if c.sequence != next {
+                return Err(abort(StoreError::ChangeOutOfOrder {
+                    expected: next,
+                    found: c.sequence,
+                }));
+            }
+            tx.put_subject(&id, &c.subject)?;
+            tx.bump_data_version()?;
+            tx.append_change(c.clone())?;
+            Ok(())
+        })
+    }
+
+    /// A digest of every key and value of the tree named `name`, for tests that compare two
+    /// stores.
+    #[doc(hidden)]
+    pub fn tree_digest(&self, name: &str) -> Result<[u8; 32], StoreError> {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for r in self.db.open_tree(name)?.iter() {
+            let (k, v) = r?;
+            h.update((k.len() as u64).to_be_bytes());
+            h.update(&k);
+            h.update((v.len() as u64).to_be_bytes());
+            h.update(&v);
+        }
+        Ok(h.finalize().into())
     }
 
     /// The raw audit tree, for tests that tamper with it.

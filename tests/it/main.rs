@@ -14,6 +14,7 @@ mod harness;
 
 mod audit;
 mod auth;
+mod changelog;
 mod checks;
 mod durability;
 mod eval;
