@@ -22,14 +22,14 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use vetting::auth::{Principal, Role};
-use vetting::check::CheckInput;
-use vetting::clock::Clock;
-use vetting::domain::model::{Outcome, Purpose};
+use vetting::core::clock::Clock;
+use vetting::core::model::{Outcome, Purpose};
 use vetting::pb;
 use vetting::service::Vetting;
+use vetting::service::check::CheckInput;
 use vetting::store::{Store, StoreOptions};
-use vetting::synth::{Generator, SyntheticList, SyntheticPerson};
 use vetting::transfer::BulkImport;
+use vetting_synth::{Generator, SyntheticList, SyntheticPerson};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -68,17 +68,17 @@ struct Args {
 }
 
 fn subject_pb(p: &SyntheticPerson) -> pb::Subject {
-    let name = |n: &vetting::domain::identity::PersonName| pb::PersonName {
+    let name = |n: &vetting::core::identity::PersonName| pb::PersonName {
         given_names: n.given_names.clone(),
         family_name: n.family_name.clone(),
     };
-    let date = |d: vetting::domain::identity::Date| pb::Date {
+    let date = |d: vetting::core::identity::Date| pb::Date {
         year: d.year,
         month: i32::from(d.month),
         day: i32::from(d.day),
     };
-    let scheme = |s: vetting::domain::identity::IdentifierScheme| {
-        use vetting::domain::identity::IdentifierScheme as S;
+    let scheme = |s: vetting::core::identity::IdentifierScheme| {
+        use vetting::core::identity::IdentifierScheme as S;
         match s {
             S::NationalInsuranceNumber => pb::IdentifierScheme::NationalInsuranceNumber,
             S::PncId => pb::IdentifierScheme::PncId,
@@ -291,7 +291,7 @@ fn main() {
     }
 
     // Queries.
-    let input = |name: vetting::domain::identity::PersonName, dob| CheckInput {
+    let input = |name: vetting::core::identity::PersonName, dob| CheckInput {
         name: Some(name),
         other_names: vec![],
         date_of_birth: Some(dob),

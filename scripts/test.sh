@@ -19,8 +19,8 @@ export VETTING_GRPCURL
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy (-D warnings)"
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo doc"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 echo "==> cargo test (all targets, ignored tests included: grpcurl end-to-end)"
-cargo test --all-targets --locked -- --include-ignored
+cargo test --workspace --all-targets --locked -- --include-ignored

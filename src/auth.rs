@@ -16,53 +16,9 @@ use std::sync::RwLock;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::clock::Clock;
-use crate::domain::model::Visibility;
-use crate::ids::{Id, IdKind};
-
-/// What a key may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Employers: checks and monitoring.
-    Checker,
-    /// List custodians: the registry.
-    Registrar,
-    /// Data-protection officers and inspectors: the audit trail.
-    Auditor,
-    /// Operators: keys, on the command line only.
-    Admin,
-    /// The public barred-list search: checks that see published barred entries only.
-    Public,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Checker => "checker",
-            Self::Registrar => "registrar",
-            Self::Auditor => "auditor",
-            Self::Admin => "admin",
-            Self::Public => "public",
-        }
-    }
-
-    /// What of listings and investigations this role may see in a check.
-    pub fn visibility(self) -> Visibility {
-        match self {
-            Self::Public => Visibility::PublishedOnly,
-            Self::Checker | Self::Registrar | Self::Auditor | Self::Admin => Visibility::Full,
-        }
-    }
-}
-
-/// The caller behind a request, as the audit trail records it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
-    pub key_id: String,
-    pub organisation: String,
-    pub role: Role,
-}
+use crate::core::clock::Clock;
+use crate::core::ids::{Id, IdKind};
+pub use crate::core::principal::{Principal, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {

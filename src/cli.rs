@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::auth::{KeyFile, Keys, Role};
-use crate::clock::Clock;
+use crate::core::clock::Clock;
 use crate::matching::MatchConfig;
 use crate::server::{self, Limits};
 use crate::service::Vetting;
@@ -211,7 +211,7 @@ pub fn store_dir(data_dir: &Path) -> PathBuf {
 }
 
 fn open_store(data_dir: &Path, opts: StoreOptions) -> Result<Store, Failure> {
-    crate::rebuild::open(data_dir, opts).map_err(|e| Failure::from_error(&e))
+    crate::store::rebuild::open(data_dir, opts).map_err(|e| Failure::from_error(&e))
 }
 
 fn format_ms(ms: i64) -> String {
@@ -290,8 +290,9 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
             }
         },
         Command::Reindex(dir) => {
-            let n = crate::rebuild::reindex(&dir.data_dir, StoreOptions::default().cache_bytes)
-                .map_err(|e| Failure::from_error(&e))?;
+            let n =
+                crate::store::rebuild::reindex(&dir.data_dir, StoreOptions::default().cache_bytes)
+                    .map_err(|e| Failure::from_error(&e))?;
             eprintln!("reindexed {n} listed subjects");
             Ok(())
         }

@@ -5,13 +5,14 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 use crate::auth::{KeyFile, Principal, Role};
-use crate::domain::model::{DepartureKind, EmploymentRole, InvestigationOutcome, ListKind};
-use crate::error::Error;
-use crate::registry::{InvestigationInput, ListingInput, SubjectInput};
+use crate::core::identity::{Date, Identifier, PersonName};
+use crate::core::model::{DepartureKind, EmploymentRole, InvestigationOutcome, ListKind};
 use crate::service::Vetting;
-use crate::synth::{SyntheticList, SyntheticPerson, SyntheticRole, demo_people};
+use crate::service::error::Error;
+use crate::service::registry::{InvestigationInput, ListingInput, SubjectInput};
+use serde::{Deserialize, Serialize};
 
-/// How many synthetic people the demo registry holds.
+/// How many synthetic people the demo registry holds (the lines of [`DEMO_DATA`]).
 pub const DEMO_PEOPLE: usize = 40;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,20 +21,54 @@ pub enum DemoError {
     Registry(#[from] Error),
     #[error("demo keys")]
     Keys(#[from] crate::auth::AuthError),
+    #[error("demo data, line {0}")]
+    Data(usize, #[source] serde_json::Error),
 }
 
-fn role_of(r: SyntheticRole) -> EmploymentRole {
-    match r {
-        SyntheticRole::PoliceOfficer => EmploymentRole::PoliceOfficer,
-        SyntheticRole::SpecialConstable => EmploymentRole::SpecialConstable,
-        SyntheticRole::PoliceStaff => EmploymentRole::PoliceStaff,
-        SyntheticRole::ProbationOfficer => EmploymentRole::ProbationOfficer,
-        SyntheticRole::PrisonOfficer => EmploymentRole::PrisonOfficer,
-    }
+/// Which list a demo person is on (`Clear`: a closed case that left no status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DemoList {
+    Barred,
+    Advisory,
+    Investigation,
+    Clear,
+}
+
+/// One synthetic person of the demo registry and the one entry they carry, as
+/// `data/demo-people.jsonl` holds them (written from the synthetic generator of the
+/// `vetting-synth` workspace member; a test keeps the two in step).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DemoPerson {
+    pub name: PersonName,
+    pub other_names: Vec<PersonName>,
+    pub date_of_birth: Date,
+    pub identifiers: Vec<Identifier>,
+    pub list: DemoList,
+    pub organisation: String,
+    pub role: EmploymentRole,
+    pub rank: String,
+    pub decision_date: Date,
+    pub standards_breached: Vec<String>,
+    pub reason: String,
+    pub published: bool,
+    pub reference: String,
+}
+
+/// The demo registry's people, one JSON object a line.
+pub const DEMO_DATA: &str = include_str!("../data/demo-people.jsonl");
+
+/// The demo registry's people.
+pub fn demo_people() -> Result<Vec<DemoPerson>, DemoError> {
+    DEMO_DATA
+        .lines()
+        .enumerate()
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| DemoError::Data(i + 1, e)))
+        .collect()
 }
 
 /// Records one synthetic person the way a list custodian would; returns their subject id.
-pub fn record(v: &Vetting, who: &Principal, p: &SyntheticPerson) -> Result<String, Error> {
+pub fn record(v: &Vetting, who: &Principal, p: &DemoPerson) -> Result<String, Error> {
     let s = v.create_subject(
         who,
         &SubjectInput {
@@ -45,7 +80,7 @@ pub fn record(v: &Vetting, who: &Principal, p: &SyntheticPerson) -> Result<Strin
         "",
     )?;
     let id = s.subject_id;
-    let role = role_of(p.role);
+    let role = p.role;
     let investigation = || InvestigationInput {
         organisation: p.organisation.clone(),
         reference: p.reference.clone(),
@@ -54,7 +89,7 @@ pub fn record(v: &Vetting, who: &Principal, p: &SyntheticPerson) -> Result<Strin
         role: Some(role),
     };
     match p.list {
-        SyntheticList::Barred => {
+        DemoList::Barred => {
             v.add_listing(
                 who,
                 &id,
@@ -71,7 +106,7 @@ pub fn record(v: &Vetting, who: &Principal, p: &SyntheticPerson) -> Result<Strin
                 "",
             )?;
         }
-        SyntheticList::Advisory => {
+        DemoList::Advisory => {
             // The "resign to escape the hearing" case, through the lifecycle rule.
             v.open_investigation(who, &id, &investigation(), "")?;
             v.record_departure(
@@ -82,10 +117,10 @@ pub fn record(v: &Vetting, who: &Principal, p: &SyntheticPerson) -> Result<Strin
                 &p.organisation,
             )?;
         }
-        SyntheticList::Investigation => {
+        DemoList::Investigation => {
             v.open_investigation(who, &id, &investigation(), "")?;
         }
-        SyntheticList::Clear => {
+        DemoList::Clear => {
             // A closed case leaves history but no status.
             let inv = v.open_investigation(who, &id, &investigation(), "")?;
             v.close_investigation(
@@ -106,7 +141,7 @@ pub fn seed(v: &Vetting, keys: &KeyFile, addr: SocketAddr) -> Result<String, Dem
         organisation: "College of Policing (demo)".into(),
         role: Role::Registrar,
     };
-    let people = demo_people(DEMO_PEOPLE);
+    let people = demo_people()?;
     for p in &people {
         record(v, &loader, p)?;
     }
@@ -146,7 +181,7 @@ pub fn seed(v: &Vetting, keys: &KeyFile, addr: SocketAddr) -> Result<String, Dem
         "  export CHECKER={checker} REGISTRAR={registrar} AUDITOR={auditor}"
     );
     let _ = writeln!(out, "  grpcurl -plaintext {addr} list");
-    if let Some(p) = people.iter().find(|p| p.list == SyntheticList::Barred) {
+    if let Some(p) = people.iter().find(|p| p.list == DemoList::Barred) {
         let d = p.date_of_birth;
         let _ = writeln!(
             out,

@@ -18,13 +18,13 @@ use crate::api::check::CheckApi;
 use crate::api::monitoring::MonitoringApi;
 use crate::api::registry::RegistryApi;
 use crate::auth::{Keys, Role};
-use crate::error::chain;
 use crate::pb::{
     self, audit_service_server::AuditServiceServer, check_service_server::CheckServiceServer,
     monitoring_service_server::MonitoringServiceServer,
     registry_service_server::RegistryServiceServer,
 };
 use crate::service::Vetting;
+use crate::service::error::chain;
 
 /// Limits and timings of the server.
 #[derive(Clone, Copy, Debug)]

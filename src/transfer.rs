@@ -8,15 +8,15 @@ use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
 
 use crate::api::convert;
-use crate::audit::AuditEntry;
-use crate::auth::Principal;
-use crate::domain::change::{Change, ChangeKind};
-use crate::domain::model::{InvestigationState, ListingState, Subject};
-use crate::error::{Error, Result};
-use crate::ids::{Id, IdKind};
+use crate::core::chain::AuditEntry;
+use crate::core::change::{Change, ChangeKind};
+use crate::core::ids::{Id, IdKind};
+use crate::core::model::{InvestigationState, ListingState, Subject};
+use crate::core::principal::Principal;
 use crate::pb;
-use crate::registry::SubjectInput;
 use crate::service::Vetting;
+use crate::service::error::{Error, Result};
+use crate::service::registry::SubjectInput;
 use crate::store::{IndexEntries, MatchRecord, StoreError, abort, match_record_of};
 
 #[derive(Debug, thiserror::Error)]

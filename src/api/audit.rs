@@ -4,9 +4,9 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{audit_event_out, timestamp_ms, verification_out};
 use super::{Writes, principal, run};
-use crate::audit::AuditFilter;
 use crate::pb::{self, audit_service_server::AuditService};
 use crate::service::Vetting;
+use crate::service::audit::AuditFilter;
 
 #[derive(Debug)]
 pub struct AuditApi {

@@ -10,9 +10,9 @@ use tracing::Instrument;
 
 use super::convert::{check_in, check_out};
 use super::{principal, run_check};
-use crate::error::Error;
 use crate::pb::{self, check_service_server::CheckService};
 use crate::service::Vetting;
+use crate::service::error::Error;
 
 /// Most requests of a batch checked in one task (and, when the store syncs checks, answered
 /// with one flush).

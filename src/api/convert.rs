@@ -3,17 +3,17 @@
 
 use prost_types::Timestamp;
 
-use crate::audit::{AuditEvent, Verification};
-use crate::check::{CheckInput, CheckResult, MatchView};
-use crate::domain::identity::{Date, Identifier, IdentifierScheme, PersonName};
-use crate::domain::model::{
+use crate::core::chain::{AuditEvent, Verification};
+use crate::core::identity::{Date, Identifier, IdentifierScheme, PersonName};
+use crate::core::model::{
     DepartureKind, EmploymentRole, Investigation, InvestigationOutcome, InvestigationState,
     ListKind, Listing, ListingState, Outcome, Purpose, RemovalReason, Status, Subject,
 };
-use crate::error::{Error, Result};
 use crate::matching::Strength;
 use crate::pb;
-use crate::registry::{InvestigationInput, ListingInput, SubjectInput};
+use crate::service::check::{CheckInput, CheckResult, MatchView};
+use crate::service::error::{Error, Result};
+use crate::service::registry::{InvestigationInput, ListingInput, SubjectInput};
 
 pub fn timestamp(ms: i64) -> Timestamp {
     Timestamp {

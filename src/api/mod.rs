@@ -18,9 +18,8 @@ use tonic::{Request, Status};
 use tracing::Instrument;
 
 use crate::auth::{Keys, Principal, Role};
-use crate::error::Result;
-use crate::service::Vetting;
-use crate::store::StoreError;
+use crate::service::error::Result;
+use crate::service::{Durability, Vetting};
 
 /// An interceptor that admits callers whose key has one of `allowed` roles, and hands their
 /// [`Principal`] to the handler.
@@ -58,26 +57,6 @@ pub enum Writes {
     No,
 }
 
-/// What the answer waits for (see [`Writes`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Wait {
-    None,
-    Commit,
-    /// A journaled event whose answer rests on the registry at this data version.
-    Seen(u64),
-}
-
-impl Wait {
-    async fn until_durable(self, store: &crate::store::Store) -> Result<(), StoreError> {
-        match self {
-            Self::None => Ok(()),
-            Self::Commit => store.commit_durable().await,
-            Self::Seen(_) if store.syncs_checks() => store.commit_durable().await,
-            Self::Seen(v) => store.durable_at(v).await,
-        }
-    }
-}
-
 /// Runs `op` on the blocking pool inside a span for `method` and `who`; before answering,
 /// waits until what it wrote is durable (see [`Writes`]); logs the status code and duration.
 pub async fn run<T: Send + 'static>(
@@ -90,9 +69,9 @@ pub async fn run<T: Send + 'static>(
     run_waiting(v, method, who, move |v| {
         let t = op(v)?;
         let wait = match writes {
-            Writes::Yes => Wait::Commit,
-            Writes::Reads => Wait::Seen(v.store.data_version()?),
-            Writes::No => Wait::None,
+            Writes::Yes => Durability::Commit,
+            Writes::Reads => Durability::Seen(v.data_version()?),
+            Writes::No => Durability::Nothing,
         };
         Ok((t, wait))
     })
@@ -109,7 +88,7 @@ pub async fn run_check<T: Send + 'static>(
     op: impl FnOnce(&Vetting) -> Result<(T, u64)> + Send + 'static,
 ) -> Result<T, Status> {
     run_waiting(v, method, who, move |v| {
-        op(v).map(|(t, seen)| (t, Wait::Seen(seen)))
+        op(v).map(|(t, seen)| (t, Durability::Seen(seen)))
     })
     .await
 }
@@ -118,7 +97,7 @@ async fn run_waiting<T: Send + 'static>(
     v: &Vetting,
     method: &'static str,
     who: &Principal,
-    op: impl FnOnce(&Vetting) -> Result<(T, Wait)> + Send + 'static,
+    op: impl FnOnce(&Vetting) -> Result<(T, Durability)> + Send + 'static,
 ) -> Result<T, Status> {
     let span = tracing::info_span!(
         "rpc",
@@ -129,9 +108,9 @@ async fn run_waiting<T: Send + 'static>(
     let v = v.clone();
     async move {
         let started = Instant::now();
-        let store = v.store.clone();
         let inner = tracing::Span::current();
-        let result = tokio::task::spawn_blocking(move || inner.in_scope(|| op(&v)))
+        let vetting = v.clone();
+        let result = tokio::task::spawn_blocking(move || inner.in_scope(|| op(&vetting)))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "operation task failed");
@@ -139,10 +118,11 @@ async fn run_waiting<T: Send + 'static>(
             })?
             .map_err(Status::from);
         let result = match result {
-            Ok((t, wait)) => match wait.until_durable(&store).await {
-                Ok(()) => Ok(t),
-                Err(e) => Err(Status::from(crate::error::Error::from(e))),
-            },
+            Ok((t, wait)) => v
+                .until_durable(wait)
+                .await
+                .map(|()| t)
+                .map_err(Status::from),
             Err(s) => Err(s),
         };
         let code = match &result {

@@ -6,11 +6,11 @@
 use tonic::Status;
 
 use crate::auth::AuthError;
-use crate::error::{Error, chain};
+use crate::service::error::{Error, chain};
 use crate::store::StoreError;
 
 fn internal(e: &dyn std::error::Error) -> Status {
-    tracing::error!(error = %crate::error::chain(e), "internal error");
+    tracing::error!(error = %crate::service::error::chain(e), "internal error");
     Status::internal("internal error; the operator's log has the details")
 }
 

@@ -48,9 +48,10 @@ use std::collections::BTreeSet;
 use super::{Date, PName, Prepared, dob};
 
 /// Bumped whenever [`index_keys`] changes, including the nickname tables it reads (format 6:
-/// given names' forms in other languages and other spellings, and Liam for William); a store
+/// given names' forms in other languages and other spellings, and Liam for William; format 7: match
+/// records carry disclosure facts, not a status per viewer); a store
 /// whose index is of another version refuses to open until `vetting reindex` rebuilds it.
-pub const INDEX_FORMAT_VERSION: u32 = 6;
+pub const INDEX_FORMAT_VERSION: u32 = 7;
 
 /// Longest issuer kept in a key (folded), so a key stays within 64 bytes.
 const MAX_KEY_ISSUER: usize = 16;

@@ -20,12 +20,10 @@ pub mod keys;
 pub mod nicknames;
 pub mod normalise;
 pub mod score;
-#[cfg(test)]
-mod variants;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::domain::identity::{Date, Identifier, IdentifierScheme, PersonName};
+pub use crate::core::identity::{Date, Identifier, IdentifierScheme, PersonName};
 pub use keys::{INDEX_FORMAT_VERSION, index_keys, is_identifier_key, query_keys};
 pub use normalise::normalise_name_part;
 pub use score::{MatchConfig, compare};

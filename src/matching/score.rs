@@ -750,7 +750,7 @@ mod tests {
         Identifier, IdentifierScheme, Identity, PersonName, index_keys, query_keys,
     };
     use super::*;
-    use crate::domain::identity::Date;
+    use crate::core::identity::Date;
     use proptest::prelude::*;
 
     fn person(

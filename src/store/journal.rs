@@ -25,7 +25,7 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-use crate::audit::AuditEvent;
+use crate::core::chain::AuditEvent;
 
 /// The journal's directory, inside the store's.
 pub const DIR: &str = "journal";
@@ -267,7 +267,7 @@ fn remove(dir: &Path, generation: u64) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::AuditEntry;
+    use crate::core::chain::AuditEntry;
 
     fn event(seq: u64) -> AuditEvent {
         let entry = AuditEntry {

@@ -1,7 +1,6 @@
 //! Byte encodings of sled keys: big-endian, so that range scans come out in order.
 
-/// Length of an encoded id (a ULID, 128 bits).
-pub const ID_LEN: usize = 16;
+pub use crate::core::ids::ID_LEN;
 
 pub fn u64_key(n: u64) -> [u8; 8] {
     n.to_be_bytes()
@@ -33,7 +32,7 @@ pub fn index_prefix(blocking_key: &str) -> Vec<u8> {
 /// The value of an index entry: the listed person's date of birth (`year` as u16, month, day;
 /// 0 for an unknown month or day), so a check can pass over candidates whose date rules them out
 /// without fetching them. Empty when the date is unknown (or the year is out of range).
-pub fn index_value(dob: Option<crate::domain::identity::Date>) -> Vec<u8> {
+pub fn index_value(dob: Option<crate::core::identity::Date>) -> Vec<u8> {
     match dob.and_then(|d| u16::try_from(d.year).ok().map(|y| (y, d))) {
         Some((y, d)) => {
             let [a, b] = y.to_be_bytes();
@@ -44,9 +43,9 @@ pub fn index_value(dob: Option<crate::domain::identity::Date>) -> Vec<u8> {
 }
 
 /// Reads [`index_value`]; `None` for an empty (or unrecognised) value.
-pub fn index_value_dob(value: &[u8]) -> Option<crate::domain::identity::Date> {
+pub fn index_value_dob(value: &[u8]) -> Option<crate::core::identity::Date> {
     match value {
-        [a, b, m, d] => Some(crate::domain::identity::Date::new(
+        [a, b, m, d] => Some(crate::core::identity::Date::new(
             i32::from(u16::from_be_bytes([*a, *b])),
             *m,
             *d,

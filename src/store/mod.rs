@@ -31,6 +31,7 @@
 pub mod journal;
 pub mod keys;
 pub mod owner;
+pub mod rebuild;
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -41,10 +42,11 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::{Transactional, Tree};
 
-use crate::audit::{AuditEntry, AuditEvent};
-use crate::domain::change::Change;
-use crate::domain::model::{Status, Subject, Visibility};
-use crate::ids::{Id, IdKind};
+use crate::core::chain::{AuditEntry, AuditEvent};
+use crate::core::change::Change;
+use crate::core::disclosure::{Facts, Visibility};
+use crate::core::ids::{Id, IdKind};
+use crate::core::model::{Status, Subject};
 use crate::matching::{self, Identity, Prepared};
 use keys::ID_LEN;
 pub use owner::Durable;
@@ -137,18 +139,16 @@ impl Default for StoreOptions {
 /// What the matcher needs of a subject that is not clear, kept beside the candidate index.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MatchRecord {
-    pub status: Status,
-    /// The status as the public may see it (published barred entries only).
-    pub public_status: Status,
+    /// What disclosure needs of the subject's records, to decide at read time what the caller
+    /// may see ([`crate::core::disclosure`]).
+    pub facts: Facts,
     pub prepared: Prepared,
 }
 
 impl MatchRecord {
+    /// The status as a caller with `v` may see it.
     pub fn status_for(&self, v: Visibility) -> Status {
-        match v {
-            Visibility::Full => self.status,
-            Visibility::PublishedOnly => self.public_status,
-        }
+        self.facts.status(v)
     }
 }
 
@@ -685,7 +685,7 @@ impl Store {
         &self,
         blocking_keys: &[String],
         limit: usize,
-        keep: impl Fn(&str, Option<crate::domain::identity::Date>) -> bool,
+        keep: impl Fn(&str, Option<crate::core::identity::Date>) -> bool,
     ) -> Result<Vec<[u8; ID_LEN]>, StoreError> {
         let mut ids = BTreeSet::new();
         'keys: for k in blocking_keys {
@@ -1077,8 +1077,7 @@ pub fn match_record_of(s: &Subject) -> Option<MatchRecord> {
         identifiers: s.identifiers.clone(),
     };
     Some(MatchRecord {
-        status,
-        public_status: s.status_as_seen(Visibility::PublishedOnly),
+        facts: Facts::of(s),
         prepared: Prepared::new(&identity),
     })
 }

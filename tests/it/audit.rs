@@ -3,7 +3,7 @@
 
 use prost_types::Timestamp;
 use tonic::Code;
-use vetting::audit::AuditEvent;
+use vetting::core::chain::AuditEvent;
 use vetting::pb;
 use vetting::store::{Store, keys};
 

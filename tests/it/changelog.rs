@@ -3,14 +3,14 @@
 //! post-image; replayed into an empty store, the log rebuilds the registry exactly.
 
 use vetting::auth::{Principal, Role};
-use vetting::clock::Clock;
-use vetting::domain::change::{ChangeKind, Rule};
-use vetting::domain::identity::{Date, PersonName};
-use vetting::domain::model::{
+use vetting::core::change::{ChangeKind, Rule};
+use vetting::core::clock::Clock;
+use vetting::core::identity::{Date, PersonName};
+use vetting::core::model::{
     DepartureKind, EmploymentRole, InvestigationOutcome, ListKind, RemovalReason,
 };
-use vetting::registry::{InvestigationInput, ListingInput, SubjectInput};
 use vetting::service::Vetting;
+use vetting::service::registry::{InvestigationInput, ListingInput, SubjectInput};
 use vetting::store::{Store, StoreOptions};
 
 use crate::harness::*;

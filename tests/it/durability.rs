@@ -8,9 +8,9 @@ use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use vetting::audit::{AuditEntry, AuditEvent};
 use vetting::auth::Role;
-use vetting::clock::Clock;
+use vetting::core::chain::{AuditEntry, AuditEvent};
+use vetting::core::clock::Clock;
 use vetting::pb;
 use vetting::pb::check_service_client::CheckServiceClient;
 use vetting::pb::registry_service_client::RegistryServiceClient;
@@ -323,7 +323,7 @@ fn check_entry(check_id: &str) -> AuditEntry {
 
 fn stored_check_ids(store: &Store) -> Vec<String> {
     let events: Vec<_> = store.audit_from(1).map(Result::unwrap).collect();
-    let v = vetting::audit::verify(events.clone(), store.audit_head().unwrap());
+    let v = vetting::core::chain::verify(events.clone(), store.audit_head().unwrap());
     assert!(v.intact, "{v:?}");
     events
         .into_iter()
@@ -413,7 +413,7 @@ async fn checks_after_a_bulk_import_in_the_same_process_wait_for_nothing() {
     // The import's own flush counts: the benchmark checks right after loading.
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(dir.path()).await;
-    let v = vetting::service::Vetting::new(store, vetting::clock::Clock::fixed(NOW_MS));
+    let v = vetting::service::Vetting::new(store, vetting::core::clock::Clock::fixed(NOW_MS));
     let operator = vetting::auth::Principal {
         key_id: "operator".into(),
         organisation: REGISTRAR_ORG.into(),

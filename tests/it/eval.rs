@@ -18,13 +18,13 @@ use tonic::Request;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use vetting::auth::{KeyFile, Keys, Principal, Role};
-use vetting::clock::Clock;
-use vetting::domain::identity::{Date, Identifier, IdentifierScheme, PersonName};
-use vetting::domain::model::{EmploymentRole, ListKind};
+use vetting::core::clock::Clock;
+use vetting::core::identity::{Date, Identifier, IdentifierScheme, PersonName};
+use vetting::core::model::{EmploymentRole, ListKind};
 use vetting::pb::{self, check_service_client::CheckServiceClient};
-use vetting::registry::{InvestigationInput, ListingInput, SubjectInput};
 use vetting::server::{self, Limits};
 use vetting::service::Vetting;
+use vetting::service::registry::{InvestigationInput, ListingInput, SubjectInput};
 use vetting::store::{Store, StoreOptions};
 
 /// Rows of the public set judged mislabelled: (qid, reason). Reported, not dropped.

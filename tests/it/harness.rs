@@ -14,7 +14,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Request};
 
 use vetting::auth::{KeyFile, KeyInfo, Keys, Role};
-use vetting::clock::Clock;
+use vetting::core::clock::Clock;
 use vetting::pb;
 use vetting::pb::audit_service_client::AuditServiceClient;
 use vetting::pb::check_service_client::CheckServiceClient;

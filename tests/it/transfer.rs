@@ -28,18 +28,18 @@ fn line(i: usize) -> String {
 /// What a checker finds for `name` born on `date_of_birth`.
 fn find(
     v: &vetting::service::Vetting,
-    name: vetting::domain::identity::PersonName,
-    date_of_birth: Option<vetting::domain::identity::Date>,
-) -> vetting::check::Found {
+    name: vetting::core::identity::PersonName,
+    date_of_birth: Option<vetting::core::identity::Date>,
+) -> vetting::service::check::Found {
     let checker = vetting::auth::Principal {
         key_id: "test".into(),
         organisation: "Kent Police".into(),
         role: vetting::auth::Role::Checker,
     };
-    let input = vetting::check::CheckInput {
+    let input = vetting::service::check::CheckInput {
         name: Some(name),
         date_of_birth,
-        purpose: Some(vetting::domain::model::Purpose::Recruitment),
+        purpose: Some(vetting::core::model::Purpose::Recruitment),
         ..Default::default()
     };
     v.find(&checker, &input).unwrap()
@@ -47,7 +47,7 @@ fn find(
 
 /// A check for the person of [`line`] `i` finds them, strongly, as barred.
 fn assert_found(v: &vetting::service::Vetting, i: usize) {
-    use vetting::domain::identity::{Date, PersonName};
+    use vetting::core::identity::{Date, PersonName};
     let found = find(
         v,
         PersonName::new("Alan", format!("Imported{i}")),
@@ -60,7 +60,7 @@ fn assert_found(v: &vetting::service::Vetting, i: usize) {
         .find(|m| m.matched_name.family_name == family)
         .unwrap_or_else(|| panic!("imported person {i} not found"));
     assert_eq!(m.strength, vetting::matching::Strength::Strong);
-    assert_eq!(m.status, vetting::domain::model::Status::Barred);
+    assert_eq!(m.status, vetting::core::model::Status::Barred);
 }
 
 fn export(data: &Path) -> Vec<Value> {
@@ -160,7 +160,7 @@ fn a_bad_line_is_named_and_the_lines_before_it_stay() {
             vetting::store::StoreOptions::default(),
         )
         .unwrap();
-        let v = vetting::service::Vetting::new(store, vetting::clock::Clock::System);
+        let v = vetting::service::Vetting::new(store, vetting::core::clock::Clock::System);
         assert_found(&v, 0);
         assert_found(&v, 1);
     }
@@ -180,8 +180,8 @@ fn a_bad_line_is_named_and_the_lines_before_it_stay() {
 /// transaction marks the index incomplete, and the store refuses to open until a reindex.
 #[test]
 fn a_bulk_write_stopped_before_its_index_entries_is_refused_until_reindex() {
-    use vetting::clock::Clock;
-    use vetting::ids::{Id, IdKind};
+    use vetting::core::clock::Clock;
+    use vetting::core::ids::{Id, IdKind};
     use vetting::store::{Store, StoreError, StoreOptions};
 
     let dir = tempfile::tempdir().unwrap();
@@ -243,7 +243,7 @@ fn a_bulk_write_stopped_before_its_index_entries_is_refused_until_reindex() {
         assert_found(&v, i);
     }
     let family = s.name.family_name.clone();
-    let same = |m: &&vetting::check::MatchView| m.matched_name.family_name == family;
+    let same = |m: &&vetting::service::check::MatchView| m.matched_name.family_name == family;
     let found = find(&v, s.name.clone(), s.date_of_birth);
     assert_eq!(found.matches.iter().filter(same).count(), 2);
     assert!(found.matches.iter().any(|m| m.subject_id == s.subject_id));
@@ -253,7 +253,7 @@ fn a_bulk_write_stopped_before_its_index_entries_is_refused_until_reindex() {
 /// every person is found, whichever write their entries went in.
 #[test]
 fn a_bulk_import_indexes_every_window() {
-    use vetting::clock::Clock;
+    use vetting::core::clock::Clock;
     use vetting::store::{Store, StoreOptions};
     use vetting::transfer::{BulkImport, SubjectJson};
 
@@ -288,7 +288,7 @@ fn a_bulk_import_indexes_every_window() {
 #[test]
 fn the_cache_warm_up_reads_what_checks_read_within_the_cache() {
     use std::cell::Cell;
-    use vetting::clock::Clock;
+    use vetting::core::clock::Clock;
     use vetting::store::{Store, StoreOptions, match_record_of};
     use vetting::transfer::{BulkImport, SubjectJson};
 

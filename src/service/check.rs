@@ -2,16 +2,16 @@
 
 use std::cmp::Ordering;
 
-use crate::audit::AuditEntry;
-use crate::auth::Principal;
-use crate::domain::identity::{Date, Identifier, PersonName};
-use crate::domain::model::{Investigation, Listing, Outcome, Purpose, Status, outcome_of};
-use crate::domain::validate;
-use crate::error::{Error, Result};
-use crate::ids::{Id, IdKind};
+use crate::core::chain::AuditEntry;
+use crate::core::identity::{Date, Identifier, PersonName};
+use crate::core::ids::{Id, IdKind};
+use crate::core::model::{Investigation, Listing, Outcome, Purpose, Status, outcome_of};
+use crate::core::principal::Principal;
+use crate::core::{disclosure, validate};
 use crate::matching::dob::DobRelation;
 use crate::matching::{self, Identity, Prepared, Strength};
 use crate::service::Vetting;
+use crate::service::error::{Error, Result};
 
 /// What an employer asks about.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -85,7 +85,7 @@ impl Vetting {
         };
         let query = Prepared::new(&identity);
         let keys = matching::query_keys(&query);
-        let visibility = who.role.visibility();
+        let visibility = disclosure::visibility_of(who.role);
         // A candidate whose date of birth is plainly different cannot match on names (`compare`
         // refuses it), so the index's copy of the date rules it out unfetched; identifier keys
         // are exempt, as an identifier match ignores the date. (A date missing on either side
@@ -144,17 +144,8 @@ impl Vetting {
                     matched_name,
                     date_of_birth: s.date_of_birth,
                     status,
-                    listings: s
-                        .listings
-                        .iter()
-                        .filter(|l| visibility.shows_listing(l))
-                        .cloned()
-                        .collect(),
-                    investigations: if visibility.shows_investigations() {
-                        s.investigations.clone()
-                    } else {
-                        vec![]
-                    },
+                    listings: visibility.listings_of(&s),
+                    investigations: visibility.investigations_of(&s),
                 });
             }
             if self.store.data_version()? == version || attempt >= 3 {
@@ -171,7 +162,7 @@ impl Vetting {
     /// in the check journal and survives the process being killed. Before answering, the caller
     /// waits until the registry is durable up to the result's `data_version` (an answer must
     /// not outlive the state it reported), and, when the store syncs checks, for the owner's
-    /// next round ([`crate::api::Wait`]).
+    /// next round ([`super::Durability::Seen`]).
     pub fn check(&self, who: &Principal, c: &CheckInput) -> Result<CheckResult> {
         let purpose = self.validate_check(c)?;
         let found = self.find(who, c)?;

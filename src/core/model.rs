@@ -158,58 +158,11 @@ pub struct Subject {
     pub updated_at_ms: i64,
 }
 
-/// What a caller may see of listings and investigations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Visibility {
-    /// Police employers, the IOPC, HMICFRS, list custodians: everything.
-    Full,
-    /// The public barred-list search: published, active barred entries only.
-    PublishedOnly,
-}
-
-impl Visibility {
-    pub fn shows_listing(self, l: &Listing) -> bool {
-        match self {
-            Self::Full => true,
-            Self::PublishedOnly => l.list == ListKind::Barred && l.published && l.is_active(),
-        }
-    }
-
-    pub fn shows_investigations(self) -> bool {
-        self == Self::Full
-    }
-}
-
 impl Subject {
     /// The derived status: `Barred` if any active barred listing, else `UnderInvestigation` if any
     /// active advisory listing or open investigation, else `Clear`.
     pub fn status(&self) -> Status {
-        self.status_as_seen(Visibility::Full)
-    }
-
-    /// The status as a caller with `visibility` may see it: hidden entries never change it.
-    pub fn status_as_seen(&self, visibility: Visibility) -> Status {
-        let visible = |l: &&Listing| l.is_active() && visibility.shows_listing(l);
-        if self
-            .listings
-            .iter()
-            .filter(visible)
-            .any(|l| l.list == ListKind::Barred)
-        {
-            return Status::Barred;
-        }
-        let advisory = self
-            .listings
-            .iter()
-            .filter(visible)
-            .any(|l| l.list == ListKind::Advisory);
-        let investigated =
-            visibility.shows_investigations() && self.investigations.iter().any(|i| i.is_open());
-        if advisory || investigated {
-            Status::UnderInvestigation
-        } else {
-            Status::Clear
-        }
+        super::disclosure::status_of(self, super::disclosure::Visibility::Full)
     }
 
     /// Every name the person is known by, the main one first.
@@ -324,20 +277,6 @@ mod tests {
         );
         assert_eq!(a.status(), Status::UnderInvestigation);
         assert_eq!(subject(vec![], true).status(), Status::UnderInvestigation);
-    }
-
-    #[test]
-    fn public_sees_only_published_barred_entries() {
-        let s = subject(
-            vec![listing(ListKind::Barred, ListingState::Active, false)],
-            true,
-        );
-        assert_eq!(s.status_as_seen(Visibility::PublishedOnly), Status::Clear);
-        let p = subject(
-            vec![listing(ListKind::Barred, ListingState::Active, true)],
-            false,
-        );
-        assert_eq!(p.status_as_seen(Visibility::PublishedOnly), Status::Barred);
     }
 
     #[test]

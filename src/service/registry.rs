@@ -4,18 +4,18 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::audit::AuditEntry;
-use crate::auth::Principal;
-use crate::domain::change::{Change, ChangeKind, rule_changes};
-use crate::domain::identity::{Date, Identifier, PersonName};
-use crate::domain::model::{
+use crate::core::chain::AuditEntry;
+use crate::core::change::{Change, ChangeKind, rule_changes};
+use crate::core::identity::{Date, Identifier, PersonName};
+use crate::core::ids::{Id, IdKind};
+use crate::core::model::{
     DepartureKind, EmploymentRole, Investigation, InvestigationOutcome, InvestigationState,
     ListKind, Listing, ListingState, RemovalReason, Status, Subject,
 };
-use crate::domain::validate;
-use crate::error::{Error, Result};
-use crate::ids::{Id, IdKind};
+use crate::core::principal::Principal;
+use crate::core::{paging, validate};
 use crate::service::Vetting;
+use crate::service::error::{Error, Result};
 use crate::store::{RequestRecord, Tx, abort};
 
 type TxResult<T> = crate::store::TxResult<T, Error>;
@@ -52,14 +52,6 @@ pub struct InvestigationInput {
     pub role: Option<EmploymentRole>,
 }
 
-/// Most subjects one ListSubjects page holds.
-pub const MAX_PAGE_SIZE: usize = 1000;
-/// Page size when the caller gives none.
-pub const DEFAULT_PAGE_SIZE: usize = 100;
-/// Most records one page request reads while filtering, so a rare filter cannot scan the
-/// whole registry in one call; the page then comes back short, with a token to go on.
-pub const MAX_SCAN: usize = 20_000;
-
 fn fingerprint<T: Serialize>(op: &str, v: &T) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(op.as_bytes());
@@ -76,15 +68,6 @@ fn request_key(op: &str, who: &Principal, request_id: &str) -> Vec<u8> {
         request_id.as_bytes(),
     ]
     .concat()
-}
-
-/// Page size from the request: 0 means the default; negative is an error.
-pub fn page_size(requested: i32) -> Result<usize> {
-    match usize::try_from(requested) {
-        Err(_) => Err(Error::invalid("page_size", "must not be negative")),
-        Ok(0) => Ok(DEFAULT_PAGE_SIZE),
-        Ok(n) => Ok(n.min(MAX_PAGE_SIZE)),
-    }
 }
 
 fn not_found(what: &'static str, id: &Id) -> Error {
@@ -113,7 +96,10 @@ impl Vetting {
         if let Some(d) = &s.date_of_birth {
             validate::date("subject.date_of_birth", d, Some(self.clock.today()))?;
         }
-        validate::identifiers("subject.identifiers", &s.identifiers)
+        Ok(validate::identifiers(
+            "subject.identifiers",
+            &s.identifiers,
+        )?)
     }
 
     fn load(tx: &Tx<'_>, id: &Id) -> TxResult<Subject> {
@@ -274,7 +260,7 @@ impl Vetting {
         page_token: &str,
         status: Option<Status>,
     ) -> Result<(Vec<Subject>, String)> {
-        let size = self::page_size(page_size)?;
+        let size = paging::page_size(page_size)?;
         let start = if page_token.is_empty() {
             None
         } else {
@@ -288,7 +274,7 @@ impl Vetting {
         let mut next = String::new();
         for (scanned, r) in self.store.subjects_from(start).enumerate() {
             let s = r?;
-            if page.len() == size || scanned == MAX_SCAN {
+            if page.len() == size || scanned == paging::MAX_SCAN {
                 next = format!("s1.{}", s.subject_id.trim_start_matches("sub_"));
                 break;
             }

@@ -1,6 +1,7 @@
 //! Synthetic registries: a deterministic generator of realistic listed people, strangers and near
-//! misses (British name frequencies, real forces and HMPPS units), for `serve --demo` and the
-//! benchmark. Nothing here is about a real person.
+//! misses (British name frequencies, real forces and HMPPS units), for the benchmark, the tests
+//! and the demo registry's data file. Nothing here is about a real person. A workspace member of
+//! its own, so the shipped binary carries none of its tables.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -9,7 +10,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-use crate::domain::identity::{Date, Identifier, IdentifierScheme, PersonName, days_in_month};
+use vetting::core::identity::{Date, Identifier, IdentifierScheme, PersonName, days_in_month};
 
 /// Which list a synthetic person is on (`Clear`: a closed case that left no status).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -2560,7 +2561,7 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::domain::identity::fold_identifier;
+    use vetting::core::identity::fold_identifier;
 
     fn is_ni_shape(v: &str) -> bool {
         let b = v.as_bytes();

@@ -4,9 +4,11 @@
 
 use std::fmt;
 
-use crate::clock::Clock;
-use crate::error::{Error, Result};
-use crate::store::keys::ID_LEN;
+use super::validate::Invalid;
+use crate::core::clock::Clock;
+
+/// Bytes of an id as the store keys it (a ULID).
+pub const ID_LEN: usize = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdKind {
@@ -60,11 +62,11 @@ impl Id {
     }
 
     /// Parses an id of `kind` given in request field `field`.
-    pub fn parse(kind: IdKind, field: &str, s: &str) -> Result<Self> {
+    pub fn parse(kind: IdKind, field: &str, s: &str) -> Result<Self, Invalid> {
         if s.is_empty() {
-            return Err(Error::invalid(field, "required"));
+            return Err(Invalid::new(field, "required"));
         }
-        let bad = || Error::invalid(field, format!("not a {} id", kind.noun()));
+        let bad = || Invalid::new(field, format!("not a {} id", kind.noun()));
         let rest = s.strip_prefix(kind.prefix()).ok_or_else(bad)?;
         let ulid = ulid::Ulid::from_string(rest).map_err(|_| bad())?;
         Ok(Self::from_bytes(kind, ulid.0.to_be_bytes()))

@@ -1,6 +1,22 @@
 //! Validation of what callers send: every problem names its field.
 
-use crate::error::{Error, Result};
+/// A request field that is wrong: which field (its path in the request, e.g.
+/// `subject.name.family_name`) and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct Invalid {
+    pub field: String,
+    pub problem: String,
+}
+
+impl Invalid {
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+}
 
 use super::identity::{Date, Identifier, IdentifierScheme, PersonName, fold_identifier};
 
@@ -13,73 +29,70 @@ pub const MAX_SHORT_CHARS: usize = 200;
 /// Most other names, identifiers or standards one record may carry.
 pub const MAX_REPEATED: usize = 50;
 
-fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
+fn check_text(field: &str, value: &str, max: usize) -> Result<(), Invalid> {
     if value.chars().count() > max {
-        return Err(Error::invalid(
-            field,
-            format!("longer than {max} characters"),
-        ));
+        return Err(Invalid::new(field, format!("longer than {max} characters")));
     }
     if value.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(Error::invalid(field, "contains control characters"));
+        return Err(Invalid::new(field, "contains control characters"));
     }
     Ok(())
 }
 
 /// Free text: optional, bounded, no control characters.
-pub fn text(field: &str, value: &str) -> Result<()> {
+pub fn text(field: &str, value: &str) -> Result<(), Invalid> {
     check_text(field, value, MAX_TEXT_CHARS)
 }
 
 /// A short field such as an organisation or a reference: bounded, single line.
-pub fn short(field: &str, value: &str) -> Result<()> {
+pub fn short(field: &str, value: &str) -> Result<(), Invalid> {
     check_text(field, value, MAX_SHORT_CHARS)?;
     if value.contains('\n') {
-        return Err(Error::invalid(field, "must be a single line"));
+        return Err(Invalid::new(field, "must be a single line"));
     }
     Ok(())
 }
 
 /// A short field that must be present.
-pub fn required(field: &str, value: &str) -> Result<()> {
+pub fn required(field: &str, value: &str) -> Result<(), Invalid> {
     if value.trim().is_empty() {
-        return Err(Error::invalid(field, "required"));
+        return Err(Invalid::new(field, "required"));
     }
     short(field, value)
 }
 
-fn name_part(field: &str, value: &str) -> Result<()> {
+fn name_part(field: &str, value: &str) -> Result<(), Invalid> {
     if value.chars().count() > MAX_NAME_CHARS {
-        return Err(Error::invalid(
+        return Err(Invalid::new(
             field,
             format!("longer than {MAX_NAME_CHARS} characters"),
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(Error::invalid(field, "contains control characters"));
+        return Err(Invalid::new(field, "contains control characters"));
     }
     if !value.trim().is_empty() && !value.chars().any(char::is_alphabetic) {
-        return Err(Error::invalid(field, "must contain letters"));
+        return Err(Invalid::new(field, "must contain letters"));
     }
     Ok(())
 }
 
 /// A person's name: a family name is required, given names may be absent (a mononym).
-pub fn person_name(field: &str, name: Option<&PersonName>) -> Result<()> {
+pub fn person_name(field: &str, name: Option<&PersonName>) -> Result<(), Invalid> {
     let Some(name) = name else {
-        return Err(Error::invalid(field, "required"));
+        return Err(Invalid::new(field, "required"));
     };
     name_part(&format!("{field}.given_names"), &name.given_names)?;
     name_part(&format!("{field}.family_name"), &name.family_name)?;
     if name.family_name.trim().is_empty() {
-        return Err(Error::invalid(format!("{field}.family_name"), "required"));
+        return Err(Invalid::new(format!("{field}.family_name"), "required"));
     }
     Ok(())
 }
 
-pub fn other_names(field: &str, names: &[PersonName]) -> Result<()> {
+pub fn other_names(field: &str, names: &[PersonName]) -> Result<(), Invalid> {
     if names.len() > MAX_REPEATED {
-        return Err(Error::invalid(
+        return Err(Invalid::new(
             field,
             format!("at most {MAX_REPEATED} other names"),
         ));
@@ -91,24 +104,24 @@ pub fn other_names(field: &str, names: &[PersonName]) -> Result<()> {
 }
 
 /// A calendar date that exists; `today` bounds dates that cannot be in the future.
-pub fn date(field: &str, date: &Date, not_after: Option<Date>) -> Result<()> {
-    date.validate().map_err(|p| Error::invalid(field, p))?;
+pub fn date(field: &str, date: &Date, not_after: Option<Date>) -> Result<(), Invalid> {
+    date.validate().map_err(|p| Invalid::new(field, p))?;
     if let Some(limit) = not_after
         && *date > limit
     {
-        return Err(Error::invalid(field, "is in the future"));
+        return Err(Invalid::new(field, "is in the future"));
     }
     Ok(())
 }
 
 /// A complete date (year, month and day all known) that is not in the future.
-pub fn event_date(field: &str, value: Option<&Date>, today: Date) -> Result<Date> {
+pub fn event_date(field: &str, value: Option<&Date>, today: Date) -> Result<Date, Invalid> {
     let Some(d) = value else {
-        return Err(Error::invalid(field, "required"));
+        return Err(Invalid::new(field, "required"));
     };
     date(field, d, Some(today))?;
     if !d.is_complete() {
-        return Err(Error::invalid(field, "needs a year, month and day"));
+        return Err(Invalid::new(field, "needs a year, month and day"));
     }
     Ok(*d)
 }
@@ -141,14 +154,14 @@ pub fn is_pnc_id(folded: &str) -> bool {
         && body.iter().all(u8::is_ascii_digit)
 }
 
-pub fn identifier(field: &str, id: &Identifier) -> Result<()> {
+pub fn identifier(field: &str, id: &Identifier) -> Result<(), Invalid> {
     let value = fold_identifier(&id.value);
     short(&format!("{field}.value"), &id.value)?;
     if value.is_empty() {
-        return Err(Error::invalid(format!("{field}.value"), "required"));
+        return Err(Invalid::new(format!("{field}.value"), "required"));
     }
     if value.len() > 32 {
-        return Err(Error::invalid(
+        return Err(Invalid::new(
             format!("{field}.value"),
             "longer than 32 letters and digits",
         ));
@@ -169,11 +182,11 @@ pub fn identifier(field: &str, id: &Identifier) -> Result<()> {
             IdentifierScheme::PncId => "not a PNC ID (year, serial, check letter: 04/123456X)",
             _ => "must be 5 to 20 letters and digits",
         };
-        return Err(Error::invalid(format!("{field}.value"), expected));
+        return Err(Invalid::new(format!("{field}.value"), expected));
     }
     if !id.scheme.is_national() {
         if fold_identifier(&id.issuer).is_empty() {
-            return Err(Error::invalid(
+            return Err(Invalid::new(
                 format!("{field}.issuer"),
                 format!("required for a {}", id.scheme.label()),
             ));
@@ -183,9 +196,9 @@ pub fn identifier(field: &str, id: &Identifier) -> Result<()> {
     Ok(())
 }
 
-pub fn identifiers(field: &str, ids: &[Identifier]) -> Result<()> {
+pub fn identifiers(field: &str, ids: &[Identifier]) -> Result<(), Invalid> {
     if ids.len() > MAX_REPEATED {
-        return Err(Error::invalid(
+        return Err(Invalid::new(
             field,
             format!("at most {MAX_REPEATED} identifiers"),
         ));
@@ -197,7 +210,7 @@ pub fn identifiers(field: &str, ids: &[Identifier]) -> Result<()> {
 }
 
 /// A request_id: optional; when given, at most 200 characters on one line (a UUID is ideal).
-pub fn request_id(field: &str, value: &str) -> Result<()> {
+pub fn request_id(field: &str, value: &str) -> Result<(), Invalid> {
     short(field, value)
 }
 

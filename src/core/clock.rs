@@ -5,7 +5,7 @@ use std::sync::{
     atomic::{AtomicI64, Ordering},
 };
 
-use crate::domain::identity::Date;
+use crate::core::identity::Date;
 
 #[derive(Clone, Debug, Default)]
 pub enum Clock {

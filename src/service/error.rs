@@ -27,6 +27,15 @@ pub enum Error {
 /// own level).
 pub use crate::store::owner::chain;
 
+impl From<crate::core::validate::Invalid> for Error {
+    fn from(e: crate::core::validate::Invalid) -> Self {
+        Self::InvalidArgument {
+            field: e.field,
+            problem: e.problem,
+        }
+    }
+}
+
 impl Error {
     pub fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
         Self::InvalidArgument {

@@ -2,18 +2,18 @@
 //! checked under many kinds of variation, exactly as the store answers a check (probe the query
 //! keys, compare every candidate, derive the outcome), with the bars of issue 3 asserted per kind.
 //!
-//! Run with `cargo test --lib matching::variants -- --nocapture` to see the per-kind table.
+//! Run with `cargo test --test it variants -- --nocapture` to see the per-kind table.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Deserialize;
 
-use super::{
+use vetting::matching::{
     Date, Identifier, IdentifierScheme, Identity, MatchConfig, PersonName, Prepared, Strength,
     compare, index_keys, query_keys,
 };
 
-const REGISTRY: &str = include_str!("../../tests/data/identity-public/registry.jsonl");
+const REGISTRY: &str = include_str!("../data/identity-public/registry.jsonl");
 
 /// Queries generated per kind.
 const PER_KIND: usize = 200;
@@ -1109,7 +1109,7 @@ fn nick_of(rng: &mut Rng, first: &str) -> Option<String> {
 }
 
 fn related_given(a: &str, b: &str) -> bool {
-    let fold = |s: &str| super::normalise::normalise_name_part(s).replace(' ', "");
+    let fold = |s: &str| vetting::matching::normalise::normalise_name_part(s).replace(' ', "");
     let (a, b) = (fold(a), fold(b));
     a == b
         || a.chars().next() == b.chars().next() && (a.len() < 3 || b.len() < 3)
@@ -1117,10 +1117,10 @@ fn related_given(a: &str, b: &str) -> bool {
             let (f, s) = (f.to_lowercase(), s.to_lowercase());
             (f == a && s == b) || (f == b && s == a)
         })
-        || super::score::within_one_edit(&a, &b)
-        || super::normalise::phonetic(&a) == super::normalise::phonetic(&b)
-        || super::nicknames::are_forms(&a, &b)
-        || super::nicknames::equivalence(&a, &b).is_some()
+        || vetting::matching::score::within_one_edit(&a, &b)
+        || vetting::matching::normalise::phonetic(&a) == vetting::matching::normalise::phonetic(&b)
+        || vetting::matching::nicknames::are_forms(&a, &b)
+        || vetting::matching::nicknames::equivalence(&a, &b).is_some()
 }
 
 /// Whether any given-name word of one side is related to any of the other's.
@@ -1199,7 +1199,7 @@ fn has_complex_family(p: &Person) -> bool {
     let parts = family_parts(p);
     parts.len() >= 2
         && parts.iter().all(|x| {
-            let f = super::normalise::normalise_name_part(x);
+            let f = vetting::matching::normalise::normalise_name_part(x);
             f.len() >= 3 && !PARTICLES.contains(&f.as_str()) && f != "nic"
         })
 }
@@ -1209,7 +1209,9 @@ fn particle_family(p: &Person) -> Option<String> {
     let parts = family_parts(p);
     let n = parts
         .iter()
-        .take_while(|x| PARTICLES.contains(&super::normalise::normalise_name_part(x).as_str()))
+        .take_while(|x| {
+            PARTICLES.contains(&vetting::matching::normalise::normalise_name_part(x).as_str())
+        })
         .count();
     (n > 0 && n < parts.len()).then(|| parts[n..].join(" "))
 }
@@ -1217,7 +1219,7 @@ fn particle_family(p: &Person) -> Option<String> {
 /// Some listed person has this name (folded first given and family) and a date of birth that is
 /// not plainly different: a flag on such a query is right, so it is no negative.
 fn near_namesake(r: &Registry, given: &str, family: &str, dob: Date) -> bool {
-    let fold = |s: &str| super::normalise::normalise_name_part(s);
+    let fold = |s: &str| vetting::matching::normalise::normalise_name_part(s);
     let first = |s: &str| fold(s).split(' ').next().unwrap_or("").to_string();
     let (g, f) = (first(given), fold(family));
     r.people.iter().any(|p| {
@@ -2163,10 +2165,10 @@ fn variation_kinds_meet_the_bars() {
 
 #[test]
 fn british_short_forms_are_known() {
-    let fold = |s: &str| super::normalise::normalise_name_part(s);
+    let fold = |s: &str| vetting::matching::normalise::normalise_name_part(s);
     let missing: Vec<String> = NICKNAMES
         .iter()
-        .filter(|(f, s)| !super::nicknames::are_forms(&fold(f), &fold(s)))
+        .filter(|(f, s)| !vetting::matching::nicknames::are_forms(&fold(f), &fold(s)))
         .map(|(f, s)| format!("{f}/{s}"))
         .collect();
     assert!(missing.is_empty(), "not known as forms: {missing:?}");

@@ -1,0 +1,70 @@
+//! The operations, in plain Rust: what the gRPC layer (and the command line) calls. Each
+//! validates its input, applies the rules of [`crate::core`] and writes through the store in
+//! one transaction with its audit event.
+//!
+//! - [`registry`]: recording people, listings, investigations; the lifecycle rules.
+//! - [`check`]: finding who an applicant may be, deciding the outcome, auditing it.
+//! - [`audit`]: reading and verifying the audit trail.
+//! - [`error`]: the operations' error.
+
+pub mod audit;
+pub mod check;
+pub mod error;
+pub mod registry;
+
+use crate::core::clock::Clock;
+use crate::matching::MatchConfig;
+use crate::store::Store;
+
+/// Everything a request needs. Cheap to clone (the store is reference-counted).
+#[derive(Clone, Debug)]
+pub struct Vetting {
+    pub store: Store,
+    pub clock: Clock,
+    pub match_config: MatchConfig,
+    /// Most candidates one check may consider; the rest are not scored (and a warning logged).
+    pub max_candidates: usize,
+    /// Most matches one check returns, strongest first.
+    pub max_matches: usize,
+}
+
+/// What must be durable before an answer goes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Nothing was written.
+    Nothing,
+    /// A registry write: everything committed before now.
+    Commit,
+    /// A journaled audit event (a check, an audited read) whose answer rests on the registry
+    /// at this data version: the registry up to it (an answer must not outlive the state it
+    /// reported), and, when the store syncs checks, the event itself.
+    Seen(u64),
+}
+
+impl Vetting {
+    /// Waits until what `d` names is on disk; the writers waiting at once share one flush.
+    pub async fn until_durable(&self, d: Durability) -> crate::service::error::Result<()> {
+        let store = &self.store;
+        match d {
+            Durability::Nothing => Ok(()),
+            Durability::Commit => Ok(store.commit_durable().await?),
+            Durability::Seen(_) if store.syncs_checks() => Ok(store.commit_durable().await?),
+            Durability::Seen(v) => Ok(store.durable_at(v).await?),
+        }
+    }
+
+    /// The registry's version now.
+    pub fn data_version(&self) -> crate::service::error::Result<u64> {
+        Ok(self.store.data_version()?)
+    }
+
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Self {
+            store,
+            clock,
+            match_config: MatchConfig::default(),
+            max_candidates: 5_000,
+            max_matches: 20,
+        }
+    }
+}
