@@ -73,7 +73,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Server};
 use tonic::{Code, Request, Response, Status};
 use vetting::auth::{KeyFile, Keys, Principal, Role};
-use vetting::clock::Clock;
+use vetting::core::clock::Clock;
 use vetting::pb;
 use vetting::pb::check_service_client::CheckServiceClient;
 use vetting::pb::check_service_server::{CheckService, CheckServiceServer};
@@ -81,8 +81,8 @@ use vetting::pb::registry_service_client::RegistryServiceClient;
 use vetting::server::{self, Limits, ServeError};
 use vetting::service::Vetting;
 use vetting::store::{Store, StoreOptions};
-use vetting::synth::{Generator, SyntheticPerson};
 use vetting::transfer::{BulkImport, IMPORT_BATCH};
+use vetting_synth::{Generator, SyntheticPerson};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Phase {
@@ -566,8 +566,8 @@ fn start_vetting(rt: &Runtime, set: &Path) -> Vettingd {
 // ---- the write phase ----
 
 fn person_subject(p: &SyntheticPerson) -> pb::Subject {
-    use vetting::domain::identity::IdentifierScheme as S;
-    let name = |n: &vetting::domain::identity::PersonName| pb_name(&n.given_names, &n.family_name);
+    use vetting::core::identity::IdentifierScheme as S;
+    let name = |n: &vetting::core::identity::PersonName| pb_name(&n.given_names, &n.family_name);
     let d = p.date_of_birth;
     pb::Subject {
         name: Some(name(&p.name)),

@@ -93,6 +93,17 @@ pub async fn run_check<T: Send + 'static>(
     .await
 }
 
+/// Operations running at once on the blocking pool: twice the cores. More would only add
+/// threads contending for the same cores (each new one with a fresh allocator heap to fault in);
+/// the others wait here, as futures, in the order they came.
+fn workers() -> &'static tokio::sync::Semaphore {
+    static WORKERS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    WORKERS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        tokio::sync::Semaphore::new(cores * 2)
+    })
+}
+
 async fn run_waiting<T: Send + 'static>(
     v: &Vetting,
     method: &'static str,
@@ -110,6 +121,10 @@ async fn run_waiting<T: Send + 'static>(
         let started = Instant::now();
         let inner = tracing::Span::current();
         let vetting = v.clone();
+        let permit = workers()
+            .acquire()
+            .await
+            .map_err(|_| Status::unavailable("the server is shutting down"))?;
         let result = tokio::task::spawn_blocking(move || inner.in_scope(|| op(&vetting)))
             .await
             .map_err(|e| {
@@ -117,6 +132,7 @@ async fn run_waiting<T: Send + 'static>(
                 Status::internal("internal error; the operator's log has the details")
             })?
             .map_err(Status::from);
+        drop(permit);
         let result = match result {
             Ok((t, wait)) => v
                 .until_durable(wait)
