@@ -373,10 +373,7 @@ impl Store {
     }
 
     /// Puts back the audit events a killed process left only in its journal, and removes their
-    /// files. An event is put back at its own place in the chain when that place is free and
-    /// its predecessor is the one it was sealed after; else (a registry write before it was
-    /// lost, never acknowledged) it is sealed again at the chain's end, so the chain has no
-    /// gap.
+    /// files (see [`Tx::restore_event`]).
     fn recover_journal(&self, left: journal::Leftover, replayed: u64) -> Result<(), StoreError> {
         let mut missing = Vec::new();
         for e in left.events {
@@ -387,14 +384,19 @@ impl Store {
             }
         }
         missing.sort_by_key(|e| e.sequence);
+        missing.dedup_by(|a, b| a.sequence == b.sequence && a.hash == b.hash);
         // Files whose events are all in the store already (a checkpoint cut short) are only
         // removed.
         if !missing.is_empty() {
             let newest = left.generations.iter().copied().max().unwrap_or(replayed);
             self.transact::<_, StoreError>(|tx| {
                 for e in &missing {
-                    tx.append_audit(e.at_ms, e.entry.clone())?;
+                    tx.restore_event(e)?;
                 }
+                // The stored head is the chain's end, whichever event that now is.
+                let head = tx.head.borrow().clone();
+                tx.meta
+                    .insert(META_AUDIT_HEAD, encode(&head).map_err(store_abort)?)?;
                 tx.meta
                     .insert(META_JOURNAL_REPLAYED, &newest.to_be_bytes())?;
                 Ok(())
@@ -1371,6 +1373,43 @@ impl Tx<'_> {
         )?;
         self.head.replace((event.sequence, event.hash.clone()));
         Ok(event)
+    }
+
+    /// Puts back an audit event found only in the check journal after a crash, in sequence
+    /// order. It goes in at its own place, as sealed, when that place is free and its
+    /// predecessor there is the event it was sealed after: the usual case, a check sealed
+    /// between registry writes that reached the disk before it was moved. Otherwise a registry
+    /// write before it was lost in the crash (committed, never made durable, never
+    /// acknowledged) and the events after it have nothing to chain to: the event is sealed
+    /// again at the chain's end, so the chain has no gap. (Nothing can follow such a gap in
+    /// the tree: sled recovers a prefix of its writes, and every write after the lost one came
+    /// after it.)
+    fn restore_event<E: From<StoreError>>(&self, e: &AuditEvent) -> TxResult<(), E> {
+        let hash_at = |seq: u64| -> TxResult<Option<String>, E> {
+            match self.audit.get(keys::u64_key(seq))? {
+                None => Ok(None),
+                Some(b) => Ok(postcard::from_bytes::<AuditEvent>(&b).ok().map(|e| e.hash)),
+            }
+        };
+        let free = self.audit.get(keys::u64_key(e.sequence))?.is_none();
+        let after = match e.sequence.checked_sub(1) {
+            None | Some(0) => Some(String::new()),
+            Some(prev) => hash_at(prev)?,
+        };
+        if free && after.as_deref() == Some(e.prev_hash.as_str()) {
+            put_event(self.audit, self.audit_by_subject, self.audit_by_org, e)?;
+            let (head, _) = self.head.borrow().clone();
+            if e.sequence > head {
+                self.meta.insert(
+                    META_AUDIT_HEAD,
+                    encode(&(e.sequence, e.hash.clone())).map_err(store_abort)?,
+                )?;
+                self.head.replace((e.sequence, e.hash.clone()));
+            }
+            Ok(())
+        } else {
+            self.append_audit(e.at_ms, e.entry.clone()).map(|_| ())
+        }
     }
 
     /// Appends `change` to the change log as its next record (its `sequence` is set here) and

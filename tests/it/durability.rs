@@ -432,6 +432,34 @@ async fn checks_after_a_bulk_import_in_the_same_process_wait_for_nothing() {
     assert_eq!(journaled, vec![event]);
 }
 
+/// Issue 10's kill -9 loop: a registry write sealed after journaled checks reached the disk
+/// (its own flush), the checks (not yet moved into the audit trees) did not; they go back in
+/// their own places, as sealed, and the chain holds.
+#[tokio::test]
+async fn journaled_checks_before_a_flushed_registry_write_go_back_in_their_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let (second, third) = {
+        let store = open_store(dir.path()).await;
+        let first = store
+            .transact::<_, StoreError>(|tx| tx.append_audit(NOW_MS, AuditEntry::default()))
+            .unwrap();
+        store.checkpoint().unwrap();
+        let second = AuditEvent::seal(2, NOW_MS, check_entry("c2"), first.hash.clone());
+        let third = AuditEvent::seal(3, NOW_MS, AuditEntry::default(), second.hash.clone());
+        store
+            .raw_audit_tree()
+            .insert(3u64.to_be_bytes(), postcard::to_stdvec(&third).unwrap())
+            .unwrap();
+        store.checkpoint().unwrap();
+        (second, third)
+    };
+    leave_journal(dir.path(), 7, &encode_record(&second).unwrap());
+    let store = open_store(dir.path()).await;
+    assert_eq!(stored_check_ids(&store), ["", "c2", ""]);
+    assert_eq!(store.audit_event(2).unwrap().unwrap(), second, "as sealed");
+    assert_eq!(store.audit_event(3).unwrap().unwrap(), third);
+}
+
 #[tokio::test]
 async fn a_journaled_check_after_a_lost_unanswered_write_takes_its_place_once() {
     let dir = tempfile::tempdir().unwrap();

@@ -552,3 +552,794 @@ impl Drop for ChildServer {
 pub fn key_in(data_dir: &Path, role: Role, org: &str) -> Key {
     create_key(&KeyFile::in_dir(data_dir), role, org, &Clock::System)
 }
+
+// ---- load and crash suites: every call bounded, every test bounded ----
+
+/// The deadline every call of the load and crash suites carries: as its `grpc-timeout`, and
+/// on the client side too (see [`answer`]).
+pub const CALL_DEADLINE: Duration = Duration::from_secs(10);
+
+/// [`authed`], carrying [`CALL_DEADLINE`] as its `grpc-timeout`.
+pub fn authed_within<T>(token: &str, msg: T) -> Request<T> {
+    let mut r = authed(token, msg);
+    r.set_timeout(CALL_DEADLINE);
+    r
+}
+
+/// A call's answer, waited for at most [`CALL_DEADLINE`] and 2 s more: `grpc-timeout` only
+/// asks the server to give up, so a server that never answers at all fails the call here
+/// rather than hanging it.
+pub async fn answer<T>(
+    call: impl std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> Result<T, tonic::Status> {
+    let limit = CALL_DEADLINE + Duration::from_secs(2);
+    match tokio::time::timeout(limit, call).await {
+        Ok(r) => r.map(tonic::Response::into_inner),
+        Err(_) => Err(tonic::Status::deadline_exceeded(format!(
+            "no answer within {limit:?}, not even DEADLINE_EXCEEDED (timed out by the client)"
+        ))),
+    }
+}
+
+/// Runs `test` on a runtime of its own for at most `limit`; a test still running then fails
+/// with `stalled()`, which says how far it got. The bound is kept by this thread, not by a
+/// tokio timer: a server deadlocked on a runtime's worker threads stops that runtime's timers
+/// too. The runtime is then dropped without waiting for its blocking threads (`#[tokio::test]`
+/// waits for them, so a store deadlocked under a blocking call would hang the suite).
+pub fn bounded<F>(limit: Duration, stalled: impl FnOnce() -> String, test: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (done, outcome) = std::sync::mpsc::channel();
+    let task = rt.spawn(test);
+    rt.spawn(async move {
+        let _ = done.send(task.await);
+    });
+    match outcome.recv_timeout(limit) {
+        Ok(joined) => {
+            rt.shutdown_timeout(Duration::from_secs(1));
+            match joined {
+                Ok(()) => {}
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => panic!("the test's task failed: {e}"),
+            }
+        }
+        Err(_) => {
+            let message = stalled();
+            rt.shutdown_background();
+            panic!(
+                "the test was still running after {limit:?} (its calls have a \
+                 {CALL_DEADLINE:?} deadline, so it waited outside them, or the client's timers \
+                 stalled): {message}"
+            );
+        }
+    }
+}
+
+/// A [`TestServer`] on a runtime of its own: a server that blocks its worker threads (a store
+/// deadlocked under a synchronous call) then cannot stall the clients' deadlines. Dropped, it
+/// drops its runtime without waiting for threads that may never finish.
+pub struct IsolatedServer {
+    server: Option<TestServer>,
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl IsolatedServer {
+    /// [`TestServer::start`], on two worker threads of its own.
+    pub async fn start() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("isolated-server")
+            .enable_all()
+            .build()
+            .unwrap();
+        let started = tokio::time::timeout(Duration::from_secs(30), rt.spawn(TestServer::start()));
+        let Ok(server) = started.await else {
+            rt.shutdown_background();
+            panic!(
+                "the in-process server did not start within 30 s (sled's IO threads and its \
+                 concurrency control are process-wide: a store deadlocked by another test of \
+                 this binary wedges every store in it)"
+            );
+        };
+        let server = server.unwrap();
+        Self {
+            server: Some(server),
+            rt: Some(rt),
+        }
+    }
+
+    /// Graceful shutdown, waited for at most 20 s.
+    pub async fn stop(mut self) {
+        let (Some(server), Some(rt)) = (self.server.take(), self.rt.as_ref()) else {
+            return;
+        };
+        let stopped = rt.spawn(server.stop());
+        match tokio::time::timeout(Duration::from_secs(20), stopped).await {
+            Ok(dir) => drop(dir.unwrap()),
+            Err(_) => panic!("the server did not stop within 20 s of a graceful shutdown"),
+        }
+    }
+}
+
+impl std::ops::Deref for IsolatedServer {
+    type Target = TestServer;
+
+    fn deref(&self) -> &TestServer {
+        self.server.as_ref().unwrap()
+    }
+}
+
+impl Drop for IsolatedServer {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// A channel of its own to `addr` (one connection per simulated client).
+pub async fn connect(addr: SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_timeout(CALL_DEADLINE)
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"))
+}
+
+const GIVEN: [&str; 16] = [
+    "Aled", "Bethan", "Ciaran", "Delyth", "Emrys", "Ffion", "Gareth", "Heledd", "Iwan", "Lowri",
+    "Meirion", "Nerys", "Owain", "Rhian", "Sion", "Tegan",
+];
+const SYLLABLES: [&str; 16] = [
+    "ba", "ce", "di", "fo", "gu", "ha", "je", "ki", "lo", "mu", "na", "pe", "ri", "so", "tu", "vy",
+];
+
+/// A made-up family name, one per `n` below 65,536, ending in `tail`.
+fn coined(n: usize, tail: &str) -> String {
+    let mut s: String = (0..4)
+        .map(|i| SYLLABLES[(n >> (4 * (3 - i))) & 15])
+        .collect();
+    s.push_str(tail);
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The `n`th person a load registers: a name of their own, born 1960-1999.
+pub fn load_person(n: usize) -> pb::Subject {
+    let n32 = i32::try_from(n).unwrap();
+    person(
+        GIVEN[n % 16],
+        &coined(n, "wick"),
+        (1960 + n32 % 40, 1 + (n32 / 40) % 12, 1 + (n32 / 480) % 28),
+    )
+}
+
+/// The `n`th stranger a load checks: nobody registered has their family name, and they were
+/// born in the 1930s.
+pub fn stranger(n: usize) -> pb::CheckRequest {
+    let n32 = i32::try_from(n).unwrap();
+    let mut r = check_req(
+        GIVEN[n % 16],
+        &coined(n, "thorpe"),
+        Some((1930 + n32 % 10, 1 + n32 % 12, 1 + n32 % 28)),
+    );
+    r.client_ref = format!("stranger-{n}");
+    r
+}
+
+/// A small deterministic generator (xorshift), so that a failing load can be run again alike.
+#[derive(Debug)]
+pub struct Dice(u64);
+
+impl Dice {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// A number below `n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        usize::try_from(self.0 % u64::try_from(n).unwrap()).unwrap()
+    }
+}
+
+/// What a load has had answered, for the verdicts and for the message of a test that stalls.
+#[derive(Debug)]
+pub struct Tally {
+    started: Instant,
+    pub writes: std::sync::atomic::AtomicU64,
+    pub checks: std::sync::atomic::AtomicU64,
+    failed: std::sync::atomic::AtomicU64,
+    last_answer_ms: std::sync::atomic::AtomicU64,
+    failures: std::sync::Mutex<Vec<String>>,
+}
+
+impl Tally {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            started: Instant::now(),
+            writes: 0.into(),
+            checks: 0.into(),
+            failed: 0.into(),
+            last_answer_ms: 0.into(),
+            failures: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    fn answered(&self, counter: &std::sync::atomic::AtomicU64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        counter.fetch_add(1, Relaxed);
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_answer_ms.fetch_max(ms, Relaxed);
+    }
+
+    pub fn wrote(&self) {
+        self.answered(&self.writes);
+    }
+
+    pub fn checked(&self) {
+        self.answered(&self.checks);
+    }
+
+    /// A call that failed, or answered wrongly; the first 20 are kept for the verdict.
+    pub fn fail(&self, what: String) {
+        self.failed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut f = self.failures.lock().unwrap();
+        if f.len() < 20 {
+            f.push(what);
+        }
+    }
+
+    pub fn failures(&self) -> Vec<String> {
+        self.failures.lock().unwrap().clone()
+    }
+
+    pub fn writes(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn checks(&self) -> u64 {
+        self.checks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::sync::atomic::Ordering::Relaxed;
+        let last = self.last_answer_ms.load(Relaxed);
+        write!(
+            f,
+            "{} writes and {} checks answered OK, the last {} ms after the load began ({} ms \
+             ago); {} calls failed or answered wrongly",
+            self.writes(),
+            self.checks(),
+            last,
+            u64::try_from(self.started.elapsed().as_millis())
+                .unwrap_or(u64::MAX)
+                .saturating_sub(last),
+            self.failed.load(Relaxed),
+        )?;
+        let failures = self.failures();
+        if !failures.is_empty() {
+            write!(f, "; the first:\n  {}", failures.join("\n  "))?;
+        }
+        Ok(())
+    }
+}
+
+/// A subject whose creation was acknowledged (its response arrived OK), with the listing and
+/// investigation of it that were acknowledged too.
+#[derive(Clone, Debug)]
+pub struct Acked {
+    pub request_id: String,
+    /// As sent.
+    pub subject: pb::Subject,
+    pub subject_id: String,
+    /// Request id, listing as sent, listing id.
+    pub listing: Option<(String, pb::Listing, String)>,
+    pub investigation_id: Option<String>,
+}
+
+/// Everything a load had acknowledged: subjects (with listings and investigations) and the
+/// check ids of answered checks.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    pub subjects: std::sync::Mutex<Vec<Acked>>,
+    /// Indexes into `subjects` of those whose barred listing was acknowledged.
+    pub barred: std::sync::Mutex<Vec<usize>>,
+    pub check_ids: std::sync::Mutex<Vec<String>>,
+    /// The next person number ([`load_person`]) to register.
+    pub next_person: std::sync::atomic::AtomicUsize,
+}
+
+/// One load on one server: what it had answered, and whether it should stop.
+#[derive(Debug)]
+pub struct Load {
+    pub tally: Arc<Tally>,
+    pub ledger: Arc<Ledger>,
+    /// Workers finish their current call and stop.
+    pub stop: std::sync::atomic::AtomicBool,
+    /// Set just before the server is killed or told to stop: from then on, a failed call is
+    /// expected and is neither counted nor a failure.
+    pub cut: std::sync::atomic::AtomicBool,
+    /// Calls answered OK, by worker ("registrar 3", "checker 0").
+    by_worker: std::sync::Mutex<std::collections::BTreeMap<String, usize>>,
+}
+
+impl Load {
+    pub fn new(ledger: Arc<Ledger>) -> Arc<Self> {
+        Arc::new(Self {
+            tally: Tally::new(),
+            ledger,
+            stop: false.into(),
+            cut: false.into(),
+            by_worker: std::sync::Mutex::default(),
+        })
+    }
+
+    fn answered_by(&self, worker: &str) {
+        *self
+            .by_worker
+            .lock()
+            .unwrap()
+            .entry(worker.to_owned())
+            .or_default() += 1;
+    }
+
+    /// Calls answered OK so far, by worker.
+    pub fn answered_so_far(&self) -> std::collections::BTreeMap<String, usize> {
+        self.by_worker.lock().unwrap().clone()
+    }
+
+    /// Those of `workers` that have had no call answered OK since `then` (an
+    /// [`Load::answered_so_far`]).
+    pub fn silent_since(
+        &self,
+        workers: &[String],
+        then: &std::collections::BTreeMap<String, usize>,
+    ) -> Vec<String> {
+        let by = self.by_worker.lock().unwrap();
+        let count =
+            |m: &std::collections::BTreeMap<String, usize>, w: &str| m.get(w).copied().unwrap_or(0);
+        workers
+            .iter()
+            .filter(|w| count(&by, w) <= count(then, w))
+            .cloned()
+            .collect()
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn is_cut(&self) -> bool {
+        self.cut.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Records a failed call, unless the server was being cut.
+    fn failed(&self, what: &str, s: &tonic::Status) {
+        if !self.is_cut() {
+            self.tally
+                .fail(format!("{what}: {:?} {}", s.code(), s.message()));
+        }
+    }
+}
+
+/// A registrar: creates people (each with a unique `request_id` `{tag}-r{worker}-{i}`), adds
+/// a barred listing to each and opens an investigation on every fourth, until `load.stop` or
+/// `max` people; stops at its first failed call. Returns how many calls it had answered OK.
+pub async fn registrar(
+    load: Arc<Load>,
+    channel: Channel,
+    token: String,
+    tag: String,
+    worker: usize,
+    max: Option<usize>,
+) -> usize {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut client = RegistryServiceClient::new(channel);
+    let who = format!("registrar {worker}");
+    let mut answered = 0;
+    for i in 0.. {
+        if load.stopping() || max.is_some_and(|m| i >= m) {
+            break;
+        }
+        let n = load.ledger.next_person.fetch_add(1, Relaxed);
+        let request_id = format!("{tag}-r{worker}-{i}");
+        let subject = load_person(n);
+        let created = answer(client.create_subject(authed_within(
+            &token,
+            pb::CreateSubjectRequest {
+                subject: Some(subject.clone()),
+                request_id: request_id.clone(),
+            },
+        )))
+        .await;
+        let created = match created {
+            Ok(c) => c,
+            Err(s) => {
+                load.failed(
+                    &format!("registrar {worker}: CreateSubject {request_id}"),
+                    &s,
+                );
+                break;
+            }
+        };
+        load.tally.wrote();
+        load.answered_by(&who);
+        answered += 1;
+        let at = {
+            let mut subjects = load.ledger.subjects.lock().unwrap();
+            subjects.push(Acked {
+                request_id: request_id.clone(),
+                subject,
+                subject_id: created.subject_id.clone(),
+                listing: None,
+                investigation_id: None,
+            });
+            subjects.len() - 1
+        };
+
+        let listing_request = format!("{request_id}-listing");
+        let listing = barred_listing("Kent Police", n.is_multiple_of(2));
+        let listed = answer(client.add_listing(authed_within(
+            &token,
+            pb::AddListingRequest {
+                subject_id: created.subject_id.clone(),
+                listing: Some(listing.clone()),
+                request_id: listing_request.clone(),
+            },
+        )))
+        .await;
+        match listed {
+            Ok(l) => {
+                load.tally.wrote();
+                load.answered_by(&who);
+                answered += 1;
+                load.ledger.subjects.lock().unwrap()[at].listing =
+                    Some((listing_request, listing, l.listing_id));
+                load.ledger.barred.lock().unwrap().push(at);
+            }
+            Err(s) => {
+                load.failed(
+                    &format!("registrar {worker}: AddListing {listing_request}"),
+                    &s,
+                );
+                break;
+            }
+        }
+
+        if n.is_multiple_of(4) {
+            let opened = answer(client.open_investigation(authed_within(
+                &token,
+                pb::OpenInvestigationRequest {
+                    subject_id: created.subject_id.clone(),
+                    investigation: Some(investigation("Essex Police", (2025, 6, 1))),
+                    request_id: format!("{request_id}-inv"),
+                },
+            )))
+            .await;
+            match opened {
+                Ok(inv) => {
+                    load.tally.wrote();
+                    load.answered_by(&who);
+                    answered += 1;
+                    load.ledger.subjects.lock().unwrap()[at].investigation_id =
+                        Some(inv.investigation_id);
+                }
+                Err(s) => {
+                    load.failed(
+                        &format!("registrar {worker}: OpenInvestigation {request_id}-inv"),
+                        &s,
+                    );
+                    break;
+                }
+            }
+        }
+    }
+    answered
+}
+
+/// A checker: until `load.stop`, checks people whose barred listing was acknowledged (who
+/// must come back `BARRED`, matched) and strangers (who must not), about half each; stops at
+/// its first failed call. Returns how many checks it had answered.
+pub async fn checker(load: Arc<Load>, channel: Channel, token: String, worker: usize) -> usize {
+    let mut client = CheckServiceClient::new(channel);
+    let mut dice = Dice::new(1000 + worker as u64);
+    let who = format!("checker {worker}");
+    let mut answered = 0;
+    for i in 0.. {
+        if load.stopping() {
+            break;
+        }
+        let listed = {
+            let barred = load.ledger.barred.lock().unwrap();
+            if barred.is_empty() || dice.below(2) == 0 {
+                None
+            } else {
+                let at = barred[dice.below(barred.len())];
+                Some(load.ledger.subjects.lock().unwrap()[at].clone())
+            }
+        };
+        let req = match &listed {
+            Some(a) => {
+                let n = a.subject.name.clone().unwrap_or_default();
+                let mut r = check_req(&n.given_names, &n.family_name, None);
+                r.date_of_birth = a.subject.date_of_birth;
+                r.client_ref = format!("checker {worker} #{i}");
+                r
+            }
+            None => stranger(worker * 1_000_000 + i),
+        };
+        let what = format!(
+            "checker {worker}: Check of {} {}",
+            req.name.as_ref().map_or("", |n| n.given_names.as_str()),
+            req.name.as_ref().map_or("", |n| n.family_name.as_str()),
+        );
+        let r = match answer(client.check(authed_within(&token, req))).await {
+            Ok(r) => r,
+            Err(s) => {
+                load.failed(&what, &s);
+                break;
+            }
+        };
+        load.tally.checked();
+        load.answered_by(&who);
+        answered += 1;
+        load.ledger
+            .check_ids
+            .lock()
+            .unwrap()
+            .push(r.check_id.clone());
+        match &listed {
+            Some(a) => {
+                if r.outcome() != pb::Outcome::Barred
+                    || !r.matches.iter().any(|m| m.subject_id == a.subject_id)
+                {
+                    load.tally.fail(format!(
+                        "{what} ({}, barred, acknowledged): answered {:?} matching {:?}",
+                        a.subject_id,
+                        r.outcome(),
+                        r.matches.iter().map(|m| &m.subject_id).collect::<Vec<_>>()
+                    ));
+                }
+            }
+            None => {
+                if r.outcome() == pb::Outcome::Barred {
+                    load.tally
+                        .fail(format!("{what} (a stranger): answered BARRED: {r:?}"));
+                }
+            }
+        }
+    }
+    answered
+}
+
+/// Every subject, paging ListSubjects as a registrar (1000 a page).
+pub async fn all_subjects(channel: &Channel, token: &str) -> Vec<pb::Subject> {
+    let mut client = RegistryServiceClient::new(channel.clone());
+    let mut out = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = answer(client.list_subjects(authed_within(
+            token,
+            pb::ListSubjectsRequest {
+                page_size: 1000,
+                page_token: page_token.clone(),
+                ..Default::default()
+            },
+        )))
+        .await
+        .unwrap_or_else(|s| panic!("ListSubjects after {} subjects: {s:?}", out.len()));
+        out.extend(page.subjects);
+        if page.next_page_token.is_empty() {
+            return out;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+/// Every audit event of callers of `organisation`, paging ListAuditEvents as an auditor.
+pub async fn all_audit_events(
+    channel: &Channel,
+    token: &str,
+    organisation: &str,
+) -> Vec<pb::AuditEvent> {
+    let mut client = AuditServiceClient::new(channel.clone());
+    let mut out = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = answer(client.list_audit_events(authed_within(
+            token,
+            pb::ListAuditEventsRequest {
+                page_size: 1000,
+                page_token: page_token.clone(),
+                organisation: organisation.into(),
+                ..Default::default()
+            },
+        )))
+        .await
+        .unwrap_or_else(|s| panic!("ListAuditEvents after {} events: {s:?}", out.len()));
+        out.extend(page.events);
+        if page.next_page_token.is_empty() {
+            return out;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+/// VerifyAuditLog as an auditor, with a deadline.
+pub async fn verify_audit(channel: &Channel, token: &str) -> pb::VerifyAuditLogResponse {
+    answer(
+        AuditServiceClient::new(channel.clone())
+            .verify_audit_log(authed_within(token, pb::VerifyAuditLogRequest {})),
+    )
+    .await
+    .unwrap()
+}
+
+/// Asserts, through gRPC, that everything `ledger` holds as acknowledged is on the server:
+/// every subject with its listing and investigation, every answered check's audit event
+/// (checks made by callers of [`CHECKER_ORG`]); that retrying up to `retries` acknowledged
+/// creates and listings (same request_id, same body) returns the first result and creates
+/// nothing; and that the audit chain is intact. Returns the number of subjects on the server.
+pub async fn assert_nothing_acknowledged_lost(
+    channel: &Channel,
+    registrar: &str,
+    auditor: &str,
+    ledger: &Ledger,
+    retries: usize,
+) -> usize {
+    let acked = ledger.subjects.lock().unwrap().clone();
+    let check_ids = ledger.check_ids.lock().unwrap().clone();
+
+    let on_server = all_subjects(channel, registrar).await;
+    let by_id: std::collections::HashMap<&str, &pb::Subject> = on_server
+        .iter()
+        .map(|s| (s.subject_id.as_str(), s))
+        .collect();
+    let mut lost = Vec::new();
+    for a in &acked {
+        let Some(s) = by_id.get(a.subject_id.as_str()) else {
+            lost.push(format!("subject {} ({})", a.subject_id, a.request_id));
+            continue;
+        };
+        if s.name != a.subject.name || s.date_of_birth != a.subject.date_of_birth {
+            lost.push(format!("subject {} is not as created: {s:?}", a.subject_id));
+        }
+        if let Some((_, _, listing_id)) = &a.listing
+            && !s.listings.iter().any(|l| &l.listing_id == listing_id)
+        {
+            lost.push(format!("listing {listing_id} of {}", a.subject_id));
+        }
+        if let Some(inv) = &a.investigation_id
+            && !s.investigations.iter().any(|i| &i.investigation_id == inv)
+        {
+            lost.push(format!("investigation {inv} of {}", a.subject_id));
+        }
+    }
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged subjects (with listings, investigations) lost or changed; the \
+         first: {:#?}",
+        lost.len(),
+        acked.len(),
+        &lost[..lost.len().min(10)]
+    );
+
+    // Retries of acknowledged writes, spread over the ledger: the first result, nothing new.
+    let mut client = RegistryServiceClient::new(channel.clone());
+    let step = (acked.len() / retries.max(1)).max(1);
+    for a in acked.iter().step_by(step).take(retries) {
+        let again = answer(client.create_subject(authed_within(
+            registrar,
+            pb::CreateSubjectRequest {
+                subject: Some(a.subject.clone()),
+                request_id: a.request_id.clone(),
+            },
+        )))
+        .await
+        .unwrap_or_else(|s| panic!("retried CreateSubject {}: {s:?}", a.request_id));
+        assert_eq!(
+            again.subject_id, a.subject_id,
+            "a retried CreateSubject {} made another person",
+            a.request_id
+        );
+        if let Some((request_id, listing, listing_id)) = &a.listing {
+            let again = answer(client.add_listing(authed_within(
+                registrar,
+                pb::AddListingRequest {
+                    subject_id: a.subject_id.clone(),
+                    listing: Some(listing.clone()),
+                    request_id: request_id.clone(),
+                },
+            )))
+            .await
+            .unwrap_or_else(|s| panic!("retried AddListing {request_id}: {s:?}"));
+            assert_eq!(
+                &again.listing_id, listing_id,
+                "a retried AddListing {request_id} made another listing"
+            );
+        }
+    }
+    let after = all_subjects(channel, registrar).await;
+    assert_eq!(
+        after.len(),
+        on_server.len(),
+        "retried creates made new subjects"
+    );
+    let listings = |all: &[pb::Subject]| all.iter().map(|s| s.listings.len()).sum::<usize>();
+    assert_eq!(
+        listings(&after),
+        listings(&on_server),
+        "retried listings made new listings"
+    );
+
+    let audited: std::collections::HashSet<String> =
+        all_audit_events(channel, auditor, CHECKER_ORG)
+            .await
+            .into_iter()
+            .map(|e| e.check_id)
+            .collect();
+    let unaudited: Vec<&String> = check_ids.iter().filter(|c| !audited.contains(*c)).collect();
+    assert!(
+        unaudited.is_empty(),
+        "{} of {} answered checks have no audit event; the first: {:?}",
+        unaudited.len(),
+        check_ids.len(),
+        &unaudited[..unaudited.len().min(10)]
+    );
+
+    let v = verify_audit(channel, auditor).await;
+    assert!(v.intact, "audit chain broken after the load: {v:?}");
+    let writes: usize = acked
+        .iter()
+        .map(|a| 1 + usize::from(a.listing.is_some()) + usize::from(a.investigation_id.is_some()))
+        .sum();
+    assert!(
+        v.events_checked >= u64::try_from(writes + check_ids.len()).unwrap(),
+        "{} events in the chain, fewer than the {writes} acknowledged writes and {} answered \
+         checks",
+        v.events_checked,
+        check_ids.len()
+    );
+    after.len()
+}
+
+impl ChildServer {
+    /// Waits without blocking the runtime, at most `limit`, for the child to exit; a child
+    /// still running then is killed, and `None` returned.
+    pub async fn exit_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The last `lines` lines of its log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = self.log_text();
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
