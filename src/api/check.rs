@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
 use super::convert::{check_in, check_out};
-use super::{principal, run_check};
+use super::{Place, principal, run_check};
 use crate::pb::{self, check_service_server::CheckService};
 use crate::service::Vetting;
 use crate::service::error::Error;
@@ -41,7 +41,7 @@ impl CheckService for CheckApi {
     ) -> Result<Response<pb::CheckResponse>, Status> {
         let who = principal(&req)?;
         let r = req.into_inner();
-        let result = run_check(&self.v, "Check", &who.clone(), move |v| {
+        let result = run_check(&self.v, "Check", &who.clone(), Place::Inline, move |v| {
             let result = v.check(&who, &check_in(&r)?)?;
             let seen = result.data_version;
             Ok((result, seen))
@@ -90,34 +90,40 @@ impl CheckService for CheckApi {
                 let base = index;
                 index += chunk.len();
                 let who = who.clone();
-                let out = run_check(&v, "CheckBatch.chunk", &who.clone(), move |v| {
-                    let mut seen = 0;
-                    let mut answers = Vec::with_capacity(chunk.len());
-                    for (i, r) in chunk.into_iter().enumerate() {
-                        let answer = r
-                            .map_err(|e| {
-                                Error::invalid(
-                                    format!("request {}", base + i),
-                                    e.message().to_owned(),
-                                )
-                            })
-                            .and_then(|r| {
-                                let input = check_in(&r).map_err(|e| prefix(base + i, e))?;
-                                v.check(&who, &input).map_err(|e| prefix(base + i, e))
-                            });
-                        match answer {
-                            Ok(a) => {
-                                seen = seen.max(a.data_version);
-                                answers.push(Ok(check_out(&a)));
-                            }
-                            Err(e) => {
-                                answers.push(Err(e));
-                                break;
+                let out = run_check(
+                    &v,
+                    "CheckBatch.chunk",
+                    &who.clone(),
+                    Place::Blocking,
+                    move |v| {
+                        let mut seen = 0;
+                        let mut answers = Vec::with_capacity(chunk.len());
+                        for (i, r) in chunk.into_iter().enumerate() {
+                            let answer = r
+                                .map_err(|e| {
+                                    Error::invalid(
+                                        format!("request {}", base + i),
+                                        e.message().to_owned(),
+                                    )
+                                })
+                                .and_then(|r| {
+                                    let input = check_in(&r).map_err(|e| prefix(base + i, e))?;
+                                    v.check(&who, &input).map_err(|e| prefix(base + i, e))
+                                });
+                            match answer {
+                                Ok(a) => {
+                                    seen = seen.max(a.data_version);
+                                    answers.push(Ok(check_out(&a)));
+                                }
+                                Err(e) => {
+                                    answers.push(Err(e));
+                                    break;
+                                }
                             }
                         }
-                    }
-                    Ok((answers, seen))
-                })
+                        Ok((answers, seen))
+                    },
+                )
                 .await;
                 let answers = match out {
                     Ok(a) => a,

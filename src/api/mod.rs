@@ -1,7 +1,8 @@
 //! The gRPC surface: tonic service impls and proto ↔ domain conversions, nothing else.
 //!
 //! Each handler authenticates through its service's interceptor, opens a span with the caller's
-//! key id and organisation (never request contents), runs the operation off the async runtime,
+//! key id and organisation (never request contents), runs the operation (on the blocking pool,
+//! or in place for a single check: [`Place`]),
 //! waits until what it wrote is durable, and maps errors through [`status`].
 
 pub mod audit;
@@ -66,7 +67,7 @@ pub async fn run<T: Send + 'static>(
     writes: Writes,
     op: impl FnOnce(&Vetting) -> Result<T> + Send + 'static,
 ) -> Result<T, Status> {
-    run_waiting(v, method, who, move |v| {
+    run_waiting(v, method, who, Place::Blocking, move |v| {
         let t = op(v)?;
         let wait = match writes {
             Writes::Yes => Durability::Commit,
@@ -78,6 +79,19 @@ pub async fn run<T: Send + 'static>(
     .await
 }
 
+/// Where an operation runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// On the blocking pool (at most [`workers`] at once): registry writes (which may wait for
+    /// sled's transaction lock), scans, batches.
+    Blocking,
+    /// On the async worker that received the call: one check, about a hundred microseconds of
+    /// reads from the page cache and arithmetic, with no lock to wait for. Handing it to
+    /// another thread and back cost more than the check (measured: 7,300 against 8,500 to
+    /// 10,000 checks a second on 2 cores, README's Performance).
+    Inline,
+}
+
 /// [`run`] for checks: `op` returns its answer and the data version the answer rests on; the
 /// answer waits until the registry is durable up to it (and, when the store syncs checks,
 /// until the checks' audit events are).
@@ -85,9 +99,10 @@ pub async fn run_check<T: Send + 'static>(
     v: &Vetting,
     method: &'static str,
     who: &Principal,
+    place: Place,
     op: impl FnOnce(&Vetting) -> Result<(T, u64)> + Send + 'static,
 ) -> Result<T, Status> {
-    run_waiting(v, method, who, move |v| {
+    run_waiting(v, method, who, place, move |v| {
         op(v).map(|(t, seen)| (t, Durability::Seen(seen)))
     })
     .await
@@ -108,6 +123,7 @@ async fn run_waiting<T: Send + 'static>(
     v: &Vetting,
     method: &'static str,
     who: &Principal,
+    place: Place,
     op: impl FnOnce(&Vetting) -> Result<(T, Durability)> + Send + 'static,
 ) -> Result<T, Status> {
     let span = tracing::info_span!(
@@ -119,20 +135,24 @@ async fn run_waiting<T: Send + 'static>(
     let v = v.clone();
     async move {
         let started = Instant::now();
-        let inner = tracing::Span::current();
-        let vetting = v.clone();
-        let permit = workers()
-            .acquire()
-            .await
-            .map_err(|_| Status::unavailable("the server is shutting down"))?;
-        let result = tokio::task::spawn_blocking(move || inner.in_scope(|| op(&vetting)))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "operation task failed");
-                Status::internal("internal error; the operator's log has the details")
-            })?
-            .map_err(Status::from);
-        drop(permit);
+        let result = match place {
+            Place::Inline => op(&v).map_err(Status::from),
+            Place::Blocking => {
+                let inner = tracing::Span::current();
+                let vetting = v.clone();
+                let _permit = workers()
+                    .acquire()
+                    .await
+                    .map_err(|_| Status::unavailable("the server is shutting down"))?;
+                tokio::task::spawn_blocking(move || inner.in_scope(|| op(&vetting)))
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "operation task failed");
+                        Status::internal("internal error; the operator's log has the details")
+                    })?
+                    .map_err(Status::from)
+            }
+        };
         let result = match result {
             Ok((t, wait)) => v
                 .until_durable(wait)
