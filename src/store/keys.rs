@@ -55,6 +55,11 @@ pub fn index_value_dob(value: &[u8]) -> Option<crate::core::identity::Date> {
 }
 
 /// The subject id at the end of an index entry.
+/// The prefix of an index entry: its blocking key and the 0 after it.
+pub fn index_entry_prefix(entry: &[u8]) -> Option<&[u8]> {
+    entry.get(..entry.len().checked_sub(ID_LEN)?)
+}
+
 pub fn index_entry_id(entry: &[u8]) -> Option<[u8; ID_LEN]> {
     let start = entry.len().checked_sub(ID_LEN)?;
     decode_id(entry.get(start..)?)

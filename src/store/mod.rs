@@ -28,6 +28,7 @@
 //! Index entries and match records are derived data: they follow the subject, and `reindex`
 //! rebuilds them.
 
+pub mod filter;
 pub mod journal;
 pub mod keys;
 pub mod owner;
@@ -238,6 +239,8 @@ pub struct Store {
     sync_checks: bool,
     /// sled's page cache, in bytes.
     cache_bytes: u64,
+    /// The blocking keys the candidate index holds (see [`filter`]).
+    filter: Arc<filter::KeyFilter>,
 }
 
 /// The data directory a store at `path` (`DATA_DIR/store`) belongs to: what errors name, since
@@ -324,6 +327,7 @@ impl Store {
             owner: None,
             sync_checks: opts.sync_checks,
             cache_bytes: opts.cache_bytes,
+            filter: Arc::default(),
         };
         store.load_chain_head()?;
         store.recover_journal(left, replayed)?;
@@ -669,6 +673,7 @@ impl Store {
                         audit_by_subject,
                         audit_by_org,
                         changes,
+                        filter: &self.filter,
                         head: &head,
                     })
                 },
@@ -713,7 +718,11 @@ impl Store {
     ) -> Result<Vec<[u8; ID_LEN]>, StoreError> {
         let mut ids = BTreeSet::new();
         'keys: for k in blocking_keys {
-            for entry in self.t.index.scan_prefix(keys::index_prefix(k)) {
+            let prefix = keys::index_prefix(k);
+            if !self.filter.may_hold(&prefix) {
+                continue;
+            }
+            for entry in self.t.index.scan_prefix(prefix) {
                 let (key, value) = entry?;
                 if !keep(k, keys::index_value_dob(&value)) {
                     continue;
@@ -926,6 +935,9 @@ impl Store {
         entries.0.sort_unstable();
         let insert_all = |run: &[(Vec<u8>, Vec<u8>)]| -> Result<(), StoreError> {
             for (k, v) in run {
+                if let Some(prefix) = keys::index_entry_prefix(k) {
+                    self.filter.insert(prefix);
+                }
                 self.t.index.insert(k.as_slice(), v.as_slice())?;
             }
             Ok(())
@@ -965,8 +977,9 @@ impl Store {
     /// Reads what a check reads (the candidate index, the match records, the subjects) and the
     /// subject index of the audit trail, where a check that finds someone writes, from end to
     /// end, so that sled's page cache holds it and the first checks after a start do not wait
-    /// for page reads. Asks `stop` before each entry and stops when it says so; stops too
-    /// once the keys and values read reach [`WARM_BUDGET`] of the cache. (sled counts a page by
+    /// for page reads; the index's keys fill the key filter ([`filter`]), which checks consult
+    /// once all of them are in. Asks `stop` before each entry and stops when it says so; after
+    /// the index, stops too once the keys and values read reach [`WARM_BUDGET`] of the cache. (sled counts a page by
     /// its size in the log, node headers and pending updates included, so the bytes of keys
     /// and values only estimate what the cache holds; reading past its capacity would only push
     /// out what was read first.)
@@ -977,12 +990,27 @@ impl Store {
             entries: 0,
             bytes: 0,
         };
+        // The index is read to its end whatever the budget: its keys fill the key filter.
+        for r in self.t.index.iter() {
+            if stop() {
+                return Ok(warmed);
+            }
+            let (k, v) = r?;
+            if let Some(prefix) = keys::index_entry_prefix(&k) {
+                self.filter.insert(prefix);
+            }
+            warmed.entries += 1;
+            warmed.bytes += (k.len() + v.len()) as u64;
+        }
+        self.filter.set_ready();
         for tree in [
-            &self.t.index,
             &self.t.match_records,
             &self.t.subjects,
             &self.t.audit_by_subject,
         ] {
+            if warmed.bytes >= budget {
+                return Ok(warmed);
+            }
             for r in tree.iter() {
                 if stop() {
                     return Ok(warmed);
@@ -997,6 +1025,11 @@ impl Store {
         }
         warmed.complete = true;
         Ok(warmed)
+    }
+
+    /// Whether checks consult the key filter yet (the warm-up has read the whole index).
+    pub fn key_filter_ready(&self) -> bool {
+        self.filter.is_ready()
     }
 
     /// Applies a change-log record read from another store (a replica, a restore, a test of
@@ -1193,6 +1226,7 @@ pub struct Tx<'a> {
     audit_by_subject: &'a TransactionalTree,
     audit_by_org: &'a TransactionalTree,
     changes: &'a TransactionalTree,
+    filter: &'a filter::KeyFilter,
     /// The audit chain's head as this attempt of the transaction moves it.
     head: &'a RefCell<(u64, String)>,
 }
@@ -1237,6 +1271,9 @@ impl Tx<'_> {
         let value = keys::index_value(new_rec.as_ref().and_then(|r| r.prepared.date_of_birth()));
         let old_value = keys::index_value(old.as_ref().and_then(|r| r.prepared.date_of_birth()));
         for k in &new_keys {
+            // Before the entry: a check that finds the entry has passed the filter. (A
+            // transaction tried again, or aborted, leaves a bit set: a wasted lookup at most.)
+            self.filter.insert(&keys::index_prefix(k));
             if value != old_value || !old_keys.contains(k) {
                 self.index
                     .insert(keys::index_entry(k, bytes), value.as_slice())?;
