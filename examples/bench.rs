@@ -444,6 +444,6 @@ fn measure(
         );
     }
     println!(
-        "\nCheck = what one Check RPC costs the server, the first time that check is made (nothing of it cached but what the warm-up read): validation, candidate lookup and scoring, the audit event's transaction and its check-journal record (survives kill -9); again = the same check repeated at once; +flush = a repeated Check with the store flushed before the answer (--sync-checks: survives a power cut)"
+        "\nCheck = what one Check RPC costs the server, the first time that check is made (nothing of it cached but what the warm-up read): validation, candidate lookup and scoring, the audit event sealed into the chain and its check-journal record (survives kill -9); again = the same check repeated at once; +flush = a repeated Check with the store flushed before the answer (--sync-checks: survives a power cut)"
     );
 }
