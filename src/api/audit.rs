@@ -3,7 +3,7 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{audit_event_out, timestamp_ms, verification_out};
-use super::{Writes, principal, run};
+use super::{Writes, principal, run, run_long};
 use crate::pb::{self, audit_service_server::AuditService};
 use crate::service::Vetting;
 use crate::service::audit::AuditFilter;
@@ -58,10 +58,7 @@ impl AuditService for AuditApi {
         req: Request<pb::VerifyAuditLogRequest>,
     ) -> Result<Response<pb::VerifyAuditLogResponse>, Status> {
         let who = principal(&req)?;
-        let v = run(&self.v, "VerifyAuditLog", &who, Writes::No, |v| {
-            v.verify_audit_log()
-        })
-        .await?;
+        let v = run_long(&self.v, "VerifyAuditLog", &who, |v| v.verify_audit_log()).await?;
         Ok(Response::new(verification_out(&v)))
     }
 }

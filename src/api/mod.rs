@@ -79,17 +79,34 @@ pub async fn run<T: Send + 'static>(
     .await
 }
 
+/// [`run`] for an operation that reads for a long time and writes nothing ([`Place::Long`]).
+pub async fn run_long<T: Send + 'static>(
+    v: &Vetting,
+    method: &'static str,
+    who: &Principal,
+    op: impl FnOnce(&Vetting) -> Result<T> + Send + 'static,
+) -> Result<T, Status> {
+    run_waiting(v, method, who, Place::Long, move |v| {
+        op(v).map(|t| (t, Durability::Nothing))
+    })
+    .await
+}
+
 /// Where an operation runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Place {
-    /// On the blocking pool (at most [`workers`] at once): registry writes (which may wait for
+    /// On the blocking pool (at most twice the cores at once): registry writes (which may wait for
     /// sled's transaction lock), scans, batches.
     Blocking,
     /// On the async worker that received the call: one check, about a hundred microseconds of
-    /// reads from the page cache and arithmetic, with no lock to wait for. Handing it to
-    /// another thread and back cost more than the check (measured: 7,300 against 8,500 to
-    /// 10,000 checks a second on 2 cores, README's Performance).
+    /// reads from the page cache and arithmetic, with no transaction. Handing it to another
+    /// thread and back cost more than the check (measured: 7,300 against 8,500 to 10,000
+    /// checks a second on 2 cores, README's Performance). It can wait a moment: on the
+    /// chain's mutex, or on sled's lock while a registry write waits for a flush.
     Inline,
+    /// On the blocking pool without a permit: a walk of the whole audit trail, which takes
+    /// minutes at scale and must not hold a permit that registry writes wait for.
+    Long,
 }
 
 /// [`run`] for checks: `op` returns its answer and the data version the answer rests on; the
@@ -137,13 +154,18 @@ async fn run_waiting<T: Send + 'static>(
         let started = Instant::now();
         let result = match place {
             Place::Inline => op(&v).map_err(Status::from),
-            Place::Blocking => {
+            Place::Blocking | Place::Long => {
                 let inner = tracing::Span::current();
                 let vetting = v.clone();
-                let _permit = workers()
-                    .acquire()
-                    .await
-                    .map_err(|_| Status::unavailable("the server is shutting down"))?;
+                let _permit = match place {
+                    Place::Long => None,
+                    _ => Some(
+                        workers()
+                            .acquire()
+                            .await
+                            .map_err(|_| Status::unavailable("the server is shutting down"))?,
+                    ),
+                };
                 tokio::task::spawn_blocking(move || inner.in_scope(|| op(&vetting)))
                     .await
                     .map_err(|e| {

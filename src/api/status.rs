@@ -38,7 +38,7 @@ impl From<Error> for Status {
                 StoreError::NotDurable => {
                     tracing::error!(error = %chain(&e), "answered UNAVAILABLE: not durable");
                     Status::unavailable(
-                        "the store could not make this durable; retry (with the same request_id, for a create)",
+                        "the store could not confirm that this is on disk: it may or may not have been applied; read it back, or retry with the same request_id",
                     )
                 }
             },

@@ -148,10 +148,13 @@ impl Vetting {
                     investigations: visibility.investigations_of(&s),
                 });
             }
-            if self.store.data_version()? == version || attempt >= 3 {
+            let now = self.store.data_version()?;
+            if now == version || attempt >= 3 {
+                // After the last attempt the answer may rest on writes up to `now`: that is
+                // the version it waits to be durable.
                 return Ok(Found {
                     matches,
-                    data_version: version,
+                    data_version: now,
                     candidates: ids.len(),
                 });
             }

@@ -186,6 +186,7 @@ impl Journal {
         let newest = generations.iter().copied().max().unwrap_or(0).max(after);
         let generation = next_after(newest)?;
         let file = create(&dir, generation)?;
+        File::open(&dir)?.sync_all()?;
         Ok(Self {
             dir,
             current: Mutex::new(Current::new(file, generation)),
@@ -220,7 +221,8 @@ impl Journal {
     }
 
     /// Makes every record appended so far survive a power cut (`fdatasync` of the current
-    /// file; files ended earlier were synced when they ended).
+    /// file; the events of files ended earlier are in the store, flushed by the checkpoint that
+    /// ended them, before any later round).
     pub fn sync(&self) -> io::Result<()> {
         let file = {
             let current = self.lock();
@@ -240,10 +242,16 @@ impl Journal {
             return Ok(None);
         }
         let next = next_after(current.generation)?;
-        current.file.sync_data()?;
         let file = create(&self.dir, next)?;
         let ended = std::mem::replace(&mut *current, Current::new(file, next));
         Ok(Some(ended.generation))
+    }
+
+    /// Makes the names of the files created so far survive a power cut (an `fsync` of the
+    /// journal's directory). Called by the checkpoint after a rotation, outside the chain's
+    /// lock, before the round that flushes.
+    pub fn sync_dir(&self) -> io::Result<()> {
+        File::open(&self.dir)?.sync_all()
     }
 
     /// Removes the files up to `generation` (the store holds their events on disk).

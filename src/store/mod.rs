@@ -418,8 +418,10 @@ impl Store {
                 "check journal files ended in a record cut short (writes never completed, their checks never answered)"
             );
         }
-        // Their events are in the store, on disk: the files go.
+        // Their events are in the store, on disk (the index entries put again too): the files
+        // go.
         if let Some(&newest) = left.generations.iter().max() {
+            self.db.flush()?;
             self.journal
                 .remove_up_to(newest)
                 .map_err(|e| self.journal_error(e))?;
@@ -600,19 +602,35 @@ impl Store {
 
     /// Ends the current journal file, moves its events into the store and flushes it, then
     /// removes the files ended.
+    ///
+    /// Its result is the flush's: a rotation or a removal that fails is logged (the files stay,
+    /// to be removed by a later checkpoint or replayed harmlessly at the next open), not
+    /// reported to the writers waiting, whose writes the flush made durable.
     fn checkpoint_round(&self) -> Result<owner::RoundResult, StoreError> {
-        // Rotated under the chain's lock: every event sealed before is in the file it ends.
+        // Rotated under the chain's lock (a new file made, nothing synced): every event sealed
+        // before is in the file it ends.
         let ended = {
             let _c = lock(&self.chain.state);
             self.journal.rotate()
         };
-        // Flushed even when the rotation failed.
+        if matches!(ended, Ok(Some(_))) {
+            if let Err(e) = self.journal.sync_dir() {
+                tracing::error!(error = %owner::chain(&self.journal_error(e)), "cannot sync the check journal's directory");
+            }
+        }
+        // Moved and flushed even when the rotation failed.
         self.settle_audit()?;
         let r = self.flush_round()?;
-        if let Some(g) = ended.map_err(|e| self.journal_error(e))? {
-            self.journal
-                .remove_up_to(g)
-                .map_err(|e| self.journal_error(e))?;
+        match ended {
+            Ok(None) => {}
+            Ok(Some(g)) => {
+                if let Err(e) = self.journal.remove_up_to(g) {
+                    tracing::error!(error = %owner::chain(&self.journal_error(e)), "cannot remove check journal files the store holds");
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %owner::chain(&self.journal_error(e)), "cannot start a new check journal file");
+            }
         }
         Ok(r)
     }
@@ -885,6 +903,7 @@ impl Store {
     ///
     /// `to` is marked as having an incomplete index until everything is written and flushed.
     pub fn rebuild_into(&self, to: &Store) -> Result<u64, StoreError> {
+        self.settle_audit()?;
         to.t.meta.insert(META_INDEX_INCOMPLETE, &[])?;
         // Every tree but those rebuilt here and `meta` is copied, by name: a tree added later
         // cannot be forgotten.
@@ -898,7 +917,6 @@ impl Store {
                 into.insert(k, v)?;
             }
         }
-        self.settle_audit()?;
         for key in DATA_META {
             if let Some(v) = self.t.meta.get(key)? {
                 to.t.meta.insert(key, v)?;

@@ -177,7 +177,7 @@ impl Shared {
         let n = g.checkpoints_requested;
         self.wake.notify_one();
         loop {
-            if g.checkpoints_done >= n || g.stop {
+            if g.checkpoints_done >= n || g.stop || g.durable.stopped {
                 return g.durable.settles(t) == Some(true);
             }
             g = self.published.wait(g).unwrap_or_else(|p| p.into_inner());
@@ -245,7 +245,28 @@ enum Next {
     Stop,
 }
 
+/// Publishes the owner as stopped when its thread ends however it ends (a panic in sled
+/// included), so that no waiter waits for ever on a round that will never come.
+struct Stopped<'a>(&'a Shared);
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        let mut g = lock(&self.0.state);
+        if !g.durable.stopped {
+            if std::thread::panicking() {
+                tracing::error!(
+                    "the store's durability thread failed: nothing more is made durable; stop the server"
+                );
+            }
+            let mut d = g.durable;
+            d.stopped = true;
+            self.0.publish(&mut g, d);
+        }
+    }
+}
+
 fn run<W: Work>(shared: &Shared, work: &W) {
+    let _stopped = Stopped(shared);
     let mut last_checkpoint = Instant::now();
     let mut last_move = Instant::now();
     loop {
@@ -387,6 +408,32 @@ mod tests {
         work.fail.store(false, Ordering::SeqCst);
         let t = shared.request();
         assert!(shared.wait_blocking(t));
+    }
+
+    /// sled 0.34 has asserts of its own: a flush that panics must not leave writers (or a
+    /// shutdown's checkpoint) waiting for ever.
+    #[test]
+    #[allow(clippy::panic)]
+    fn an_owner_that_panics_answers_every_waiter_and_the_checkpoint() {
+        struct Panics;
+        impl Work for Panics {
+            type Error = std::io::Error;
+            fn flush_round(&self) -> Result<RoundResult, std::io::Error> {
+                panic!("an assert inside sled");
+            }
+            fn checkpoint_round(&self) -> Result<RoundResult, std::io::Error> {
+                self.flush_round()
+            }
+            fn move_events(&self) -> Result<(), std::io::Error> {
+                Ok(())
+            }
+        }
+        let shared = Shared::new(Durable::default());
+        let _owner = Owner::start(shared.clone(), Panics).unwrap();
+        let t = shared.request();
+        assert!(!shared.wait_blocking(t));
+        assert!(shared.durable().stopped);
+        assert!(!shared.checkpoint_blocking());
     }
 
     #[tokio::test]
