@@ -613,10 +613,10 @@ impl Store {
             let _c = lock(&self.chain.state);
             self.journal.rotate()
         };
-        if matches!(ended, Ok(Some(_))) {
-            if let Err(e) = self.journal.sync_dir() {
-                tracing::error!(error = %owner::chain(&self.journal_error(e)), "cannot sync the check journal's directory");
-            }
+        if matches!(ended, Ok(Some(_)))
+            && let Err(e) = self.journal.sync_dir()
+        {
+            tracing::error!(error = %owner::chain(&self.journal_error(e)), "cannot sync the check journal's directory");
         }
         // Moved and flushed even when the rotation failed.
         self.settle_audit()?;
