@@ -130,57 +130,8 @@ pub fn status_of(s: &Subject, v: Visibility) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::identity::PersonName;
-    use crate::core::model::{EmploymentRole, InvestigationState, ListingState};
-
-    fn listing(list: ListKind, state: ListingState, published: bool) -> Listing {
-        Listing {
-            listing_id: "lst_1".into(),
-            list,
-            organisation: "Kent Police".into(),
-            role: EmploymentRole::PoliceOfficer,
-            rank: String::new(),
-            decision_date: None,
-            standards_breached: vec![],
-            reason: String::new(),
-            published,
-            state,
-            removal_reason: None,
-            removed_on: None,
-            removal_note: String::new(),
-            investigation_id: String::new(),
-        }
-    }
-
-    fn subject(listings: Vec<Listing>, open_investigation: bool) -> Subject {
-        let investigations = if open_investigation {
-            vec![Investigation {
-                investigation_id: "inv_1".into(),
-                organisation: "Kent Police".into(),
-                reference: String::new(),
-                allegation_summary: String::new(),
-                opened_on: None,
-                state: InvestigationState::Open,
-                outcome: None,
-                closed_on: None,
-                role: EmploymentRole::PoliceOfficer,
-            }]
-        } else {
-            vec![]
-        };
-        Subject {
-            subject_id: "sub_1".into(),
-            name: PersonName::new("Ann", "Lee"),
-            other_names: vec![],
-            date_of_birth: None,
-            identifiers: vec![],
-            listings,
-            investigations,
-            revision: 1,
-            created_at_ms: 0,
-            updated_at_ms: 0,
-        }
-    }
+    use crate::core::model::ListingState;
+    use crate::core::model::tests::{listing, subject};
 
     #[test]
     fn public_sees_only_published_active_barred_entries() {

@@ -196,10 +196,11 @@ pub fn outcome_of(matches: impl IntoIterator<Item = (bool, Status)>) -> Outcome 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn listing(list: ListKind, state: ListingState, published: bool) -> Listing {
+    /// A listing from Kent Police of `list`, in `state` (shared with the disclosure tests).
+    pub(crate) fn listing(list: ListKind, state: ListingState, published: bool) -> Listing {
         Listing {
             listing_id: "lst_1".into(),
             list,
@@ -218,7 +219,8 @@ mod tests {
         }
     }
 
-    fn subject(listings: Vec<Listing>, open_investigation: bool) -> Subject {
+    /// Ann Lee with `listings`, and one open investigation if asked.
+    pub(crate) fn subject(listings: Vec<Listing>, open_investigation: bool) -> Subject {
         let investigations = if open_investigation {
             vec![Investigation {
                 investigation_id: "inv_1".into(),
