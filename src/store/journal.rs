@@ -1,18 +1,20 @@
 //! The check journal: a check's audit event, written to a plain file before the answer goes out.
 //!
-//! A check writes nothing but its audit event. Flushing sled (an fsync) for each one would cost
-//! about 300 µs of every check's answer; instead the event, once committed to sled in memory, is
-//! appended to this journal with one `write`. From then on it is in the kernel's page cache, so it
-//! survives the process being killed (`kill -9`, a panic, the OOM killer) the instant after the
-//! answer. It reaches the disk with sled's next flush: sled's own, every half second; any
-//! registry write's, which is flushed before its answer; or the checkpoint, every second. Only a
-//! power cut or a kernel crash in that window can lose it; `--sync-checks` closes that window at
-//! the cost of an fsync a check.
+//! A check writes nothing but its audit event, and takes no sled transaction for it: the event
+//! is sealed into the audit chain in memory ([`crate::store::Store::record`]) and appended to
+//! this journal with one `write`, under the chain's mutex, so the journal holds events in chain
+//! order. From then on it is in the kernel's page cache, so it survives the process being killed
+//! (`kill -9`, a panic, the OOM killer) the instant after the answer: the journal is the
+//! event's write-ahead record. The durability owner moves journaled events into the audit trees
+//! in batches, syncs this file in every round before it flushes sled, and checkpoints every
+//! second. Only a power cut or a kernel crash before the next round can lose an event;
+//! `--sync-checks` makes each check wait for that round.
 //!
-//! A checkpoint starts a new journal file, flushes sled (so every event in the older files is on
-//! disk in the store), then removes the older files. At open, the events of any files left (a
-//! process that was killed) are put back into the store where they are missing, in one
-//! transaction that also records the newest file replayed, so a replay is never applied twice.
+//! A checkpoint starts a new journal file, moves every event waiting into the store and flushes
+//! sled (so every event in the older files is on disk in the store), then removes the older
+//! files. At open, the events of any files left (a process that was killed) are put back into
+//! the store where they are missing (see `Tx::restore_event`), in one transaction that also
+//! records the newest file replayed, so a replay is never applied twice.
 //!
 //! Files: `journal/<generation, 20 digits>.log`, records of `length (u32 LE), the first 8 bytes
 //! of the SHA-256 of the payload, payload (the postcard-encoded event)`. A record cut short or
