@@ -21,6 +21,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use vetting::api::convert;
 use vetting::auth::{Principal, Role};
 use vetting::core::clock::Clock;
 use vetting::core::model::{Outcome, Purpose};
@@ -68,39 +69,12 @@ struct Args {
 }
 
 fn subject_pb(p: &SyntheticPerson) -> pb::Subject {
-    let name = |n: &vetting::core::identity::PersonName| pb::PersonName {
-        given_names: n.given_names.clone(),
-        family_name: n.family_name.clone(),
-    };
-    let date = |d: vetting::core::identity::Date| pb::Date {
-        year: d.year,
-        month: i32::from(d.month),
-        day: i32::from(d.day),
-    };
-    let scheme = |s: vetting::core::identity::IdentifierScheme| {
-        use vetting::core::identity::IdentifierScheme as S;
-        match s {
-            S::NationalInsuranceNumber => pb::IdentifierScheme::NationalInsuranceNumber,
-            S::PncId => pb::IdentifierScheme::PncId,
-            S::WarrantNumber => pb::IdentifierScheme::WarrantNumber,
-            S::StaffNumber => pb::IdentifierScheme::StaffNumber,
-            S::PassportNumber => pb::IdentifierScheme::PassportNumber,
-            S::DrivingLicenceNumber => pb::IdentifierScheme::DrivingLicenceNumber,
-        }
-    };
+    let date = |d| convert::date_out(Some(d));
     let mut s = pb::Subject {
-        name: Some(name(&p.name)),
-        other_names: p.other_names.iter().map(name).collect(),
-        date_of_birth: Some(date(p.date_of_birth)),
-        identifiers: p
-            .identifiers
-            .iter()
-            .map(|i| pb::Identifier {
-                scheme: scheme(i.scheme).into(),
-                value: i.value.clone(),
-                issuer: i.issuer.clone(),
-            })
-            .collect(),
+        name: Some(convert::name_out(&p.name)),
+        other_names: p.other_names.iter().map(convert::name_out).collect(),
+        date_of_birth: date(p.date_of_birth),
+        identifiers: p.identifiers.iter().map(convert::identifier_out).collect(),
         ..Default::default()
     };
     match p.list {
@@ -114,7 +88,7 @@ fn subject_pb(p: &SyntheticPerson) -> pb::Subject {
             organisation: p.organisation.clone(),
             role: pb::Role::PoliceOfficer.into(),
             rank: p.rank.clone(),
-            decision_date: Some(date(p.decision_date)),
+            decision_date: date(p.decision_date),
             standards_breached: p.standards_breached.clone(),
             reason: p.reason.clone(),
             published: p.published,
@@ -124,7 +98,7 @@ fn subject_pb(p: &SyntheticPerson) -> pb::Subject {
             organisation: p.organisation.clone(),
             reference: p.reference.clone(),
             allegation_summary: p.reason.clone(),
-            opened_on: Some(date(p.decision_date)),
+            opened_on: date(p.decision_date),
             ..Default::default()
         }),
         SyntheticList::Clear => {}

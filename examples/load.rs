@@ -72,6 +72,7 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Server};
 use tonic::{Code, Request, Response, Status};
+use vetting::api::convert;
 use vetting::auth::{KeyFile, Keys, Principal, Role};
 use vetting::core::clock::Clock;
 use vetting::pb;
@@ -566,34 +567,11 @@ fn start_vetting(rt: &Runtime, set: &Path) -> Vettingd {
 // ---- the write phase ----
 
 fn person_subject(p: &SyntheticPerson) -> pb::Subject {
-    use vetting::core::identity::IdentifierScheme as S;
-    let name = |n: &vetting::core::identity::PersonName| pb_name(&n.given_names, &n.family_name);
-    let d = p.date_of_birth;
     pb::Subject {
-        name: Some(name(&p.name)),
-        other_names: p.other_names.iter().map(name).collect(),
-        date_of_birth: Some(pb::Date {
-            year: d.year,
-            month: i32::from(d.month),
-            day: i32::from(d.day),
-        }),
-        identifiers: p
-            .identifiers
-            .iter()
-            .map(|i| pb::Identifier {
-                scheme: match i.scheme {
-                    S::NationalInsuranceNumber => pb::IdentifierScheme::NationalInsuranceNumber,
-                    S::PncId => pb::IdentifierScheme::PncId,
-                    S::WarrantNumber => pb::IdentifierScheme::WarrantNumber,
-                    S::StaffNumber => pb::IdentifierScheme::StaffNumber,
-                    S::PassportNumber => pb::IdentifierScheme::PassportNumber,
-                    S::DrivingLicenceNumber => pb::IdentifierScheme::DrivingLicenceNumber,
-                }
-                .into(),
-                value: i.value.clone(),
-                issuer: i.issuer.clone(),
-            })
-            .collect(),
+        name: Some(convert::name_out(&p.name)),
+        other_names: p.other_names.iter().map(convert::name_out).collect(),
+        date_of_birth: convert::date_out(Some(p.date_of_birth)),
+        identifiers: p.identifiers.iter().map(convert::identifier_out).collect(),
         ..Default::default()
     }
 }

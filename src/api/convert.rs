@@ -125,7 +125,7 @@ pub fn identifiers_in(field: &str, ids: &[pb::Identifier]) -> Result<Vec<Identif
         .collect()
 }
 
-fn identifier_out(id: &Identifier) -> pb::Identifier {
+pub fn identifier_out(id: &Identifier) -> pb::Identifier {
     pb::Identifier {
         scheme: scheme_out(id.scheme).into(),
         value: id.value.clone(),
