@@ -249,7 +249,7 @@ fn data_dir_of(path: &Path) -> PathBuf {
     path.parent().unwrap_or(path).to_owned()
 }
 
-fn is_lock_error(e: &sled::Error) -> bool {
+pub(crate) fn is_lock_error(e: &sled::Error) -> bool {
     match e {
         sled::Error::Io(io) => {
             io.kind() == std::io::ErrorKind::WouldBlock
@@ -523,18 +523,11 @@ impl Store {
 
     /// One event and its index entries, outside a transaction (see [`Store::write_events`]).
     fn put_event_plain(&self, e: &AuditEvent) -> Result<(), StoreError> {
-        let seq = e.sequence;
-        for s in &e.entry.subject_ids {
-            if let Ok(id) = Id::parse(IdKind::Subject, "subject_id", s) {
-                self.t
-                    .audit_by_subject
-                    .insert(keys::id_seq(id.bytes(), seq), &[])?;
-            }
+        for k in by_subject_keys(e) {
+            self.t.audit_by_subject.insert(k, &[])?;
         }
-        self.t
-            .audit_by_org
-            .insert(keys::text_seq(&e.entry.organisation, seq), &[])?;
-        self.t.audit.insert(keys::u64_key(seq), encode(e)?)?;
+        self.t.audit_by_org.insert(by_org_key(e), &[])?;
+        self.t.audit.insert(keys::u64_key(e.sequence), encode(e)?)?;
         Ok(())
     }
 
@@ -1492,15 +1485,29 @@ fn put_event<E>(
 where
     E: From<StoreError>,
 {
-    let seq = event.sequence;
-    audit.insert(&keys::u64_key(seq), encode(event).map_err(store_abort)?)?;
-    for s in &event.entry.subject_ids {
-        if let Ok(id) = Id::parse(IdKind::Subject, "subject_id", s) {
-            by_subject.insert(&keys::id_seq(id.bytes(), seq), &[])?;
-        }
+    audit.insert(
+        &keys::u64_key(event.sequence),
+        encode(event).map_err(store_abort)?,
+    )?;
+    for k in by_subject_keys(event) {
+        by_subject.insert(&k, &[])?;
     }
-    by_org.insert(keys::text_seq(&event.entry.organisation, seq), &[])?;
+    by_org.insert(by_org_key(event), &[])?;
     Ok(())
+}
+
+/// The keys of `event` in `audit_by_subject`: one for each subject it names.
+fn by_subject_keys(event: &AuditEvent) -> impl Iterator<Item = [u8; ID_LEN + 8]> + '_ {
+    event.entry.subject_ids.iter().filter_map(|s| {
+        Id::parse(IdKind::Subject, "subject_id", s)
+            .ok()
+            .map(|id| keys::id_seq(id.bytes(), event.sequence))
+    })
+}
+
+/// The key of `event` in `audit_by_org`.
+fn by_org_key(event: &AuditEvent) -> Vec<u8> {
+    keys::text_seq(&event.entry.organisation, event.sequence)
 }
 
 impl owner::Work for Store {
