@@ -17,9 +17,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = protox::compile(PROTOS, ["proto"])?;
     let out = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(out.join("vetting_descriptor.bin"), fds.encode_to_vec())?;
+    // `google.rpc.Status` on its own, at `crate::pb::rpc`: the vetting code refers to it there.
+    tonic_prost_build::configure()
+        .build_client(false)
+        .build_server(false)
+        .compile_fds(protox::compile(
+            ["proto/google/rpc/status.proto"],
+            ["proto"],
+        )?)?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        .extern_path(".google.rpc", "crate::pb::rpc")
         .compile_fds(fds)?;
     Ok(())
 }

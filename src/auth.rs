@@ -26,6 +26,8 @@ pub enum AuthError {
     Missing,
     #[error("unknown or revoked token")]
     Unknown,
+    #[error("the key was revoked while this call was open")]
+    Revoked,
     #[error("role {role} may not call this method")]
     Forbidden { role: &'static str },
     #[error("key {0} not found")]
@@ -271,6 +273,8 @@ struct Cache {
     /// The key file's length when last read; it only grows.
     len: Option<u64>,
     by_hash: HashMap<[u8; 32], Principal>,
+    /// The live keys' ids.
+    live_ids: std::collections::HashSet<String>,
 }
 
 /// The server's view of the key file: reread whenever the file changes.
@@ -302,10 +306,23 @@ impl Keys {
         if stale {
             let by_hash = self.file.live()?;
             let mut c = self.cache.write().unwrap_or_else(|p| p.into_inner());
+            c.live_ids = by_hash.values().map(|p| p.key_id.clone()).collect();
             c.by_hash = by_hash;
             c.len = len;
         }
         Ok(())
+    }
+
+    /// Succeeds while `who`'s key is live: a long call (a batch stream) asks again as it goes, so
+    /// that a key revoked meanwhile stops working there too.
+    pub fn still_live(&self, who: &Principal) -> Result<(), AuthError> {
+        self.refresh()?;
+        let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        if c.live_ids.contains(&who.key_id) {
+            Ok(())
+        } else {
+            Err(AuthError::Revoked)
+        }
     }
 
     /// Authenticates the `authorization` metadata value and checks the role.

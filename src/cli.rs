@@ -115,6 +115,14 @@ pub struct ServeArgs {
     /// Most requests served at once, over all connections.
     #[arg(long, env = "VETTING_CONCURRENCY_LIMIT", default_value_t = 256)]
     pub concurrency_limit: usize,
+    /// Most CheckBatch streams open at once, over all connections; more are refused
+    /// RESOURCE_EXHAUSTED.
+    #[arg(long, env = "VETTING_MAX_STREAMS", default_value_t = 1024)]
+    pub max_streams: usize,
+    /// Most calls open at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS);
+    /// clients queue the rest.
+    #[arg(long, env = "VETTING_MAX_CALLS_PER_CONNECTION", default_value_t = 128)]
+    pub max_calls_per_connection: u32,
     /// Longest a unary call may take, in seconds.
     #[arg(long, env = "VETTING_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
@@ -148,6 +156,8 @@ impl ServeArgs {
             concurrency: self.concurrency_limit,
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            max_streams: self.max_streams,
+            max_calls_per_connection: self.max_calls_per_connection,
         }
     }
 
@@ -159,10 +169,14 @@ impl ServeArgs {
                 "match thresholds must satisfy 0 <= possible ({p}) <= strong ({s}) <= 1"
             ));
         }
-        if self.max_message_bytes < 1024 || self.concurrency_limit == 0 || self.max_candidates == 0
+        if self.max_message_bytes < 1024
+            || self.concurrency_limit == 0
+            || self.max_candidates == 0
+            || self.max_streams == 0
+            || self.max_calls_per_connection == 0
         {
             return Err(
-                "--max-message-bytes must be at least 1024, --concurrency-limit and --max-candidates at least 1"
+                "--max-message-bytes must be at least 1024; --concurrency-limit, --max-candidates, --max-streams and --max-calls-per-connection at least 1"
                     .into(),
             );
         }

@@ -13,10 +13,10 @@ use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 
 use crate::api::audit::AuditApi;
-use crate::api::authorizer;
 use crate::api::check::CheckApi;
 use crate::api::monitoring::MonitoringApi;
 use crate::api::registry::RegistryApi;
+use crate::api::{Streams, authorizer};
 use crate::auth::{Keys, Role};
 use crate::pb::{
     self, audit_service_server::AuditServiceServer, check_service_server::CheckServiceServer,
@@ -37,6 +37,10 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// How long in-flight calls may drain at shutdown before they are cut.
     pub shutdown_grace: Duration,
+    /// Most streams (CheckBatch) open at once, over all connections.
+    pub max_streams: usize,
+    /// Most calls open at once on one connection (HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS`).
+    pub max_calls_per_connection: u32,
 }
 
 impl Default for Limits {
@@ -46,6 +50,8 @@ impl Default for Limits {
             concurrency: 256,
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            max_streams: 1024,
+            max_calls_per_connection: 128,
         }
     }
 }
@@ -105,9 +111,14 @@ pub async fn serve(
         authorizer(keys.clone(), &[Role::Registrar]),
     );
     let check = InterceptedService::new(
-        CheckServiceServer::new(CheckApi::new(vetting.clone(), cut_rx.clone()))
-            .max_decoding_message_size(max)
-            .max_encoding_message_size(max),
+        CheckServiceServer::new(CheckApi::new(
+            vetting.clone(),
+            keys.clone(),
+            Streams::new(limits.max_streams),
+            cut_rx.clone(),
+        ))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max),
         authorizer(keys.clone(), &[Role::Checker, Role::Public]),
     );
     let monitoring = InterceptedService::new(
@@ -129,6 +140,9 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let router = Server::builder()
         .timeout(limits.request_timeout)
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_concurrent_streams(limits.max_calls_per_connection)
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             limits.concurrency,
         ))
@@ -188,6 +202,16 @@ pub async fn serve(
     tracing::info!("store flushed; stopped");
     Ok(())
 }
+
+/// HTTP/2 flow-control windows. h2 (0.4.16 and later) closes a connection with GOAWAY
+/// `ENHANCE_YOUR_CALM` "too_many_data_frames" when the small DATA frames it holds unread cost more
+/// than half the connection window (each frame under 256 bytes costs 256 less its length). A batch
+/// client sends each request (about 80 bytes) in a frame of its own; with hyper's default 1 MiB
+/// stream window, a client that sends faster than checks run filled the window with about 12,000
+/// frames, three times the budget. A 16 KiB stream window stops the sender at about 200 frames
+/// (40 KiB of budget of 512 KiB), so a connection can hold a dozen stalled batches.
+const STREAM_WINDOW: u32 = 16 * 1024;
+const CONNECTION_WINDOW: u32 = 1024 * 1024;
 
 /// How long the connections of cut streams have to close before they are dropped.
 const CUT_GRACE: Duration = Duration::from_secs(1);

@@ -1,6 +1,7 @@
 //! `vetting.v1.CheckService`.
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::sync::{mpsc, watch};
@@ -9,7 +10,8 @@ use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
 use super::convert::{check_in, check_out};
-use super::{Place, principal, run_check};
+use super::{Place, Streams, principal, run_check};
+use crate::auth::Keys;
 use crate::pb::{self, check_service_server::CheckService};
 use crate::service::Vetting;
 use crate::service::error::Error;
@@ -18,16 +20,27 @@ use crate::service::error::Error;
 /// with one flush).
 const BATCH_CHUNK: usize = 256;
 
+/// Answers of one batch waiting for the client to read them. A client that stops reading holds
+/// at most this many (each a few hundred bytes to a few KiB), then its batch waits.
+const ANSWERS_QUEUED: usize = 32;
+
 #[derive(Debug)]
 pub struct CheckApi {
     v: Vetting,
+    keys: Arc<Keys>,
+    streams: Streams,
     /// Turns true when the shutdown's grace period is over: open batches end then.
     cut: watch::Receiver<bool>,
 }
 
 impl CheckApi {
-    pub fn new(v: Vetting, cut: watch::Receiver<bool>) -> Self {
-        Self { v, cut }
+    pub fn new(v: Vetting, keys: Arc<Keys>, streams: Streams, cut: watch::Receiver<bool>) -> Self {
+        Self {
+            v,
+            keys,
+            streams,
+            cut,
+        }
     }
 }
 
@@ -52,18 +65,23 @@ impl CheckService for CheckApi {
 
     type CheckBatchStream = ResponseStream;
 
-    /// Answers in order. Requests already waiting are taken together (up to `BATCH_CHUNK`),
-    /// checked and audited (and, when the store syncs checks, the store flushed once before
-    /// their answers go out). A bad request ends the stream with an error naming its position;
+    /// Answers in order, one answer per request. Requests already waiting are taken together (up
+    /// to `BATCH_CHUNK`), checked and audited (and, when the store syncs checks, the store flushed
+    /// once before their answers go out). A request that cannot be checked (a missing field, a bad
+    /// date) gets an answer of its own with `error` set and its `client_ref`, and the batch goes
+    /// on. Before each chunk the caller's key is looked up again: a key revoked while the stream
+    /// is open ends it `UNAUTHENTICATED`. A fault of the server's ends the stream with its status;
     /// answers before it stand.
     async fn check_batch(
         &self,
         req: Request<Streaming<pb::CheckRequest>>,
     ) -> Result<Response<Self::CheckBatchStream>, Status> {
         let who = principal(&req)?;
+        let open = self.streams.open("CheckBatch")?;
         let mut incoming = req.into_inner();
-        let (tx, rx) = mpsc::channel(BATCH_CHUNK);
+        let (tx, rx) = mpsc::channel(ANSWERS_QUEUED);
         let v = self.v.clone();
+        let keys = self.keys.clone();
         let mut cut = self.cut.clone();
         let span = tracing::info_span!(
             "rpc",
@@ -73,8 +91,9 @@ impl CheckService for CheckApi {
         );
         let cut_tx = tx.clone();
         let batch = async move {
+            let _open = open;
             let mut index = 0usize;
-            let mut answered = 0usize;
+            let (mut answered, mut refused) = (0usize, 0usize);
             loop {
                 let first = match incoming.next().await {
                     None => break,
@@ -87,6 +106,14 @@ impl CheckService for CheckApi {
                         _ => break,
                     }
                 }
+                if let Err(e) = keys.still_live(&who) {
+                    tracing::warn!(answered, "batch ended: the key is no longer live");
+                    let _ = tx.send(Err(Status::from(e))).await;
+                    return;
+                }
+                // A message that is not a CheckRequest leaves the stream unreadable: it is
+                // answered, and then the stream ends with the same error.
+                let broken = chunk.iter().position(Result::is_err);
                 let base = index;
                 index += chunk.len();
                 let who = who.clone();
@@ -99,21 +126,30 @@ impl CheckService for CheckApi {
                         let mut seen = 0;
                         let mut answers = Vec::with_capacity(chunk.len());
                         for (i, r) in chunk.into_iter().enumerate() {
-                            let answer = r
-                                .map_err(|e| {
-                                    Error::invalid(
+                            let (client_ref, answer) = match r {
+                                Err(e) => (
+                                    String::new(),
+                                    Err(Error::invalid(
                                         format!("request {}", base + i),
                                         e.message().to_owned(),
-                                    )
-                                })
-                                .and_then(|r| {
-                                    let input = check_in(&r).map_err(|e| prefix(base + i, e))?;
-                                    v.check(&who, &input).map_err(|e| prefix(base + i, e))
-                                });
+                                    )),
+                                ),
+                                Ok(r) => {
+                                    let answer = check_in(&r)
+                                        .map_err(|e| prefix(base + i, e))
+                                        .and_then(|input| {
+                                            v.check(&who, &input).map_err(|e| prefix(base + i, e))
+                                        });
+                                    (r.client_ref, answer)
+                                }
+                            };
                             match answer {
                                 Ok(a) => {
                                     seen = seen.max(a.data_version);
                                     answers.push(Ok(check_out(&a)));
+                                }
+                                Err(e @ Error::InvalidArgument { .. }) => {
+                                    answers.push(Ok(refused_out(client_ref, &Status::from(e))));
                                 }
                                 Err(e) => {
                                     answers.push(Err(e));
@@ -134,16 +170,29 @@ impl CheckService for CheckApi {
                 };
                 for a in answers {
                     let failed = a.is_err();
+                    if a.as_ref().is_ok_and(|a| a.error.is_some()) {
+                        refused += 1;
+                    } else if !failed {
+                        answered += 1;
+                    }
                     if tx.send(a.map_err(Status::from)).await.is_err() {
                         return;
                     }
                     if failed {
                         return;
                     }
-                    answered += 1;
+                }
+                if let Some(at) = broken {
+                    let _ = tx
+                        .send(Err(Status::invalid_argument(format!(
+                            "request {}: not a CheckRequest; the stream cannot be read on",
+                            base + at
+                        ))))
+                        .await;
+                    return;
                 }
             }
-            tracing::info!(answered, "batch done");
+            tracing::info!(answered, refused, "batch done");
         };
         tokio::spawn(
             async move {
@@ -162,6 +211,19 @@ impl CheckService for CheckApi {
             .instrument(span),
         );
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+/// The answer to a batch request that could not be checked: its `client_ref` and the error.
+fn refused_out(client_ref: String, status: &Status) -> pb::CheckResponse {
+    pb::CheckResponse {
+        client_ref,
+        error: Some(pb::rpc::Status {
+            code: status.code() as i32,
+            message: status.message().to_owned(),
+            details: Vec::new(),
+        }),
+        ..pb::CheckResponse::default()
     }
 }
 

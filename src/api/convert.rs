@@ -432,6 +432,7 @@ pub fn check_out(r: &CheckResult) -> pb::CheckResponse {
         data_version: r.data_version,
         checked_at: Some(timestamp(r.checked_at_ms)),
         client_ref: r.client_ref.clone(),
+        error: None,
     }
 }
 

@@ -39,6 +39,51 @@ pub fn authorizer(
     }
 }
 
+/// The streams open at once over all connections (CheckBatch; later StreamAlerts), up to a cap:
+/// each holds a task, its queued answers and HTTP/2 buffers, so the cap bounds what open streams
+/// can cost. A stream over the cap is refused `RESOURCE_EXHAUSTED`.
+#[derive(Clone, Debug)]
+pub struct Streams {
+    open: Arc<tokio::sync::Semaphore>,
+    cap: usize,
+}
+
+/// A place among the open streams, given back when dropped.
+#[derive(Debug)]
+pub struct OpenStream(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+impl Streams {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            open: Arc::new(tokio::sync::Semaphore::new(cap)),
+            cap,
+        }
+    }
+
+    /// Takes a place for a stream of `method`, or refuses it when all are taken.
+    pub fn open(&self, method: &'static str) -> Result<OpenStream, Status> {
+        match self.open.clone().try_acquire_owned() {
+            Ok(p) => Ok(OpenStream(p)),
+            Err(_) => {
+                tracing::warn!(
+                    method,
+                    cap = self.cap,
+                    "stream refused: all stream places taken"
+                );
+                Err(Status::resource_exhausted(format!(
+                    "the server has {} streams open, its limit: retry later, or finish a stream first",
+                    self.cap
+                )))
+            }
+        }
+    }
+
+    /// Streams open now.
+    pub fn open_now(&self) -> usize {
+        self.cap - self.open.available_permits()
+    }
+}
+
 /// The caller, as the interceptor found it.
 pub fn principal<T>(req: &Request<T>) -> Result<Principal, Status> {
     req.extensions()

@@ -1,6 +1,7 @@
 //! CheckService: outcomes per status, normalisation, identifiers, other names, what the public
 //! may see, batches, and the data version.
 
+use futures_util::StreamExt;
 use tonic::Code;
 use vetting::pb;
 
@@ -359,7 +360,7 @@ async fn check_batch_answers_each_request_in_order() {
 }
 
 #[tokio::test]
-async fn a_bad_request_in_a_batch_ends_it_after_the_earlier_answers() {
+async fn a_bad_request_in_a_batch_gets_its_own_error_answer_and_the_batch_goes_on() {
     let s = TestServer::start().await;
     let mut reqs: Vec<_> = (0..5)
         .map(|i| {
@@ -369,24 +370,34 @@ async fn a_bad_request_in_a_batch_ends_it_after_the_earlier_answers() {
         })
         .collect();
     reqs[2].purpose = 0;
-    let mut stream = s
+    reqs[4].date_of_birth = Some(pb::Date {
+        year: 1991,
+        month: 2,
+        day: 30,
+    });
+    let answers: Vec<_> = s
         .checks()
         .check_batch(batch_req(&s.keys.checker.token, reqs))
         .await
         .unwrap()
-        .into_inner();
-    let mut answers = Vec::new();
-    let err = loop {
-        match stream.message().await {
-            Ok(Some(a)) => answers.push(a.client_ref),
-            Ok(None) => panic!("the batch ended without an error after {answers:?}"),
-            Err(e) => break e,
-        }
-    };
-    assert_eq!(answers, vec!["row-0", "row-1"]);
-    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
-    assert!(err.message().contains("request 2"), "{:?}", err.message());
-    assert!(err.message().contains("purpose"), "{:?}", err.message());
+        .into_inner()
+        .map(|a| a.unwrap())
+        .collect()
+        .await;
+    let refs: Vec<_> = answers.iter().map(|a| a.client_ref.as_str()).collect();
+    assert_eq!(refs, ["row-0", "row-1", "row-2", "row-3", "row-4"]);
+    for i in [0, 1, 3] {
+        assert!(answers[i].error.is_none(), "{:?}", answers[i]);
+        assert_eq!(answers[i].outcome(), pb::Outcome::Clear);
+        assert!(!answers[i].check_id.is_empty());
+    }
+    for (i, field) in [(2, "purpose"), (4, "date_of_birth")] {
+        let e = answers[i].error.as_ref().expect("an error answer");
+        assert_eq!(e.code, Code::InvalidArgument as i32, "{e:?}");
+        assert!(e.message.contains(&format!("request {i}")), "{e:?}");
+        assert!(e.message.contains(field), "{e:?}");
+        assert!(answers[i].check_id.is_empty() && answers[i].matches.is_empty());
+    }
 }
 
 #[tokio::test]
