@@ -12,7 +12,12 @@
 //! Streams are spread over connections of `--per-connection` streams each (100; the server
 //! allows 128 calls a connection by default).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::time::Duration;
 
