@@ -28,8 +28,11 @@ pub enum AuthError {
     Unknown,
     #[error("the key was revoked while this call was open")]
     Revoked,
-    #[error("role {role} may not call this method")]
-    Forbidden { role: &'static str },
+    /// A revoked key's token: refused as unknown, recorded with the key.
+    #[error("unknown or revoked token")]
+    RevokedToken { key: Box<Principal> },
+    #[error("role {role} may not call this method", role = key.role.as_str())]
+    Forbidden { key: Box<Principal> },
     #[error("key {0} not found")]
     KeyNotFound(String),
     #[error("key {0} is already revoked")]
@@ -231,9 +234,10 @@ impl KeyFile {
         Ok(key)
     }
 
-    /// Live keys by token hash.
-    fn live(&self) -> Result<HashMap<[u8; 32], Principal>, AuthError> {
+    /// Live keys by token hash, and revoked keys by token hash.
+    fn live(&self) -> Result<Live, AuthError> {
         let mut by_hash = HashMap::new();
+        let mut revoked = HashMap::new();
         let mut hash_of = HashMap::new();
         for r in self.read()? {
             match r {
@@ -253,19 +257,37 @@ impl KeyFile {
                                 key_id,
                                 organisation,
                                 role,
+                                client_certificate: None,
                             },
                         );
                     }
                 }
                 KeyRecord::Revoke { key_id, .. } => {
-                    if let Some(h) = hash_of.get(&key_id) {
-                        by_hash.remove(h);
+                    if let Some(h) = hash_of.get(&key_id)
+                        && let Some(p) = by_hash.remove(h)
+                    {
+                        revoked.insert(*h, p);
                     }
                 }
             }
         }
-        Ok(by_hash)
+        Ok(Live { by_hash, revoked })
     }
+}
+
+/// The key file's keys, by token hash.
+#[derive(Debug, Default)]
+struct Live {
+    by_hash: HashMap<[u8; 32], Principal>,
+    revoked: HashMap<[u8; 32], Principal>,
+}
+
+/// The token of an `authorization` value `Bearer <token>`; the scheme's case does not matter
+/// (RFC 9110 section 11.1), nor the spaces around the token.
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once([' ', '\t'])?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 #[derive(Debug, Default)]
@@ -273,6 +295,7 @@ struct Cache {
     /// The key file's length when last read; it only grows.
     len: Option<u64>,
     by_hash: HashMap<[u8; 32], Principal>,
+    revoked: HashMap<[u8; 32], Principal>,
     /// The live keys' ids.
     live_ids: std::collections::HashSet<String>,
 }
@@ -304,10 +327,11 @@ impl Keys {
         };
         let stale = self.cache.read().map(|c| c.len != len).unwrap_or(true);
         if stale {
-            let by_hash = self.file.live()?;
+            let live = self.file.live()?;
             let mut c = self.cache.write().unwrap_or_else(|p| p.into_inner());
-            c.live_ids = by_hash.values().map(|p| p.key_id.clone()).collect();
-            c.by_hash = by_hash;
+            c.live_ids = live.by_hash.values().map(|p| p.key_id.clone()).collect();
+            c.by_hash = live.by_hash;
+            c.revoked = live.revoked;
             c.len = len;
         }
         Ok(())
@@ -331,25 +355,28 @@ impl Keys {
         authorization: Option<&str>,
         allowed: &[Role],
     ) -> Result<Principal, AuthError> {
-        let header = authorization.ok_or(AuthError::Missing)?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+        let token = authorization
+            .and_then(bearer_token)
             .ok_or(AuthError::Missing)?;
         self.refresh()?;
-        let principal = self
-            .cache
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .by_hash
-            .get(&token_hash(token))
-            .cloned()
-            .ok_or(AuthError::Unknown)?;
+        let hash = token_hash(token);
+        let principal = {
+            let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
+            match c.by_hash.get(&hash) {
+                Some(p) => p.clone(),
+                None => {
+                    return Err(match c.revoked.get(&hash) {
+                        Some(p) => AuthError::RevokedToken {
+                            key: Box::new(p.clone()),
+                        },
+                        None => AuthError::Unknown,
+                    });
+                }
+            }
+        };
         if !allowed.contains(&principal.role) {
             return Err(AuthError::Forbidden {
-                role: principal.role.as_str(),
+                key: Box::new(principal),
             });
         }
         Ok(principal)
@@ -373,12 +400,12 @@ mod tests {
         assert_eq!(p.organisation, "Kent Police");
         assert!(matches!(
             keys.authorize(Some(&bearer), &[Role::Auditor]),
-            Err(AuthError::Forbidden { role: "checker" })
+            Err(AuthError::Forbidden { key }) if key.role == Role::Checker
         ));
         file.revoke(&info.key_id, &clock).unwrap();
         assert!(matches!(
             keys.authorize(Some(&bearer), &[Role::Checker]),
-            Err(AuthError::Unknown)
+            Err(AuthError::RevokedToken { key }) if key.key_id == info.key_id
         ));
         assert!(matches!(
             file.revoke(&info.key_id, &clock),
@@ -387,6 +414,22 @@ mod tests {
         let listed = file.list().unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].revoked_at_ms, Some(1_700_000_000_000));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for v in [
+            "Bearer t0k",
+            "bearer t0k",
+            "BEARER t0k",
+            "bEaReR   t0k  ",
+            "Bearer\tt0k",
+        ] {
+            assert_eq!(bearer_token(v), Some("t0k"), "{v:?}");
+        }
+        for v in ["Bearer", "Bearer   ", "Basic t0k", "t0k", "Bearert0k", ""] {
+            assert_eq!(bearer_token(v), None, "{v:?}");
+        }
     }
 
     #[test]

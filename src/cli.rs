@@ -244,6 +244,7 @@ fn operator() -> crate::auth::Principal {
         key_id: "command-line".into(),
         organisation: "local operator".into(),
         role: Role::Admin,
+        client_certificate: None,
     }
 }
 

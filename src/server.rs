@@ -25,6 +25,7 @@ use crate::pb::{
 };
 use crate::service::Vetting;
 use crate::service::error::chain;
+use crate::service::refusals::Refusals;
 
 /// Limits and timings of the server.
 #[derive(Clone, Copy, Debug)]
@@ -102,36 +103,42 @@ pub async fn serve(
         .build_v1alpha()?;
 
     let max = limits.max_message_bytes;
+    let refusals = Arc::new(Refusals::new(vetting.clone()));
     // Set when the grace period is over: open streams end then, not when their clients do.
     let (cut, cut_rx) = tokio::sync::watch::channel(false);
     let registry = InterceptedService::new(
         RegistryServiceServer::new(RegistryApi::new(vetting.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max),
-        authorizer(keys.clone(), &[Role::Registrar]),
+        authorizer(keys.clone(), refusals.clone(), &[Role::Registrar]),
     );
     let check = InterceptedService::new(
         CheckServiceServer::new(CheckApi::new(
             vetting.clone(),
             keys.clone(),
+            refusals.clone(),
             Streams::new(limits.max_streams),
             cut_rx.clone(),
         ))
         .max_decoding_message_size(max)
         .max_encoding_message_size(max),
-        authorizer(keys.clone(), &[Role::Checker, Role::Public]),
+        authorizer(
+            keys.clone(),
+            refusals.clone(),
+            &[Role::Checker, Role::Public],
+        ),
     );
     let monitoring = InterceptedService::new(
         MonitoringServiceServer::new(MonitoringApi)
             .max_decoding_message_size(max)
             .max_encoding_message_size(max),
-        authorizer(keys.clone(), &[Role::Checker]),
+        authorizer(keys.clone(), refusals.clone(), &[Role::Checker]),
     );
     let audit = InterceptedService::new(
         AuditServiceServer::new(AuditApi::new(vetting.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max),
-        authorizer(keys, &[Role::Auditor]),
+        authorizer(keys, refusals.clone(), &[Role::Auditor]),
     );
 
     let incoming = TcpIncoming::from(listener)
@@ -145,6 +152,9 @@ pub async fn serve(
         .max_concurrent_streams(limits.max_calls_per_connection)
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             limits.concurrency,
+        ))
+        .layer(tower::util::MapRequestLayer::new(
+            crate::api::note_method::<tonic::body::Body>,
         ))
         .add_service(health)
         .add_service(reflection_v1)
@@ -161,6 +171,18 @@ pub async fn serve(
     let warming = {
         let (store, stop) = (vetting.store.clone(), stop_warming.0.clone());
         tokio::task::spawn_blocking(move || warm_cache(&store, &stop))
+    };
+    // Refused calls over the rate are summed up once a minute (and once more at the end).
+    let summaries = {
+        let refusals = refusals.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(REFUSAL_SUMMARY_EVERY);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                refusals.summarise();
+            }
+        })
     };
     tracing::info!(%addr, "serving");
     tokio::pin!(server);
@@ -191,6 +213,8 @@ pub async fn serve(
             }
         }
     }
+    summaries.abort();
+    refusals.summarise();
     drop(stop_warming);
     if let Err(e) = warming.await {
         tracing::error!(error = %e, "the page-cache warm-up task failed");
@@ -212,6 +236,9 @@ pub async fn serve(
 /// (40 KiB of budget of 512 KiB), so a connection can hold a dozen stalled batches.
 const STREAM_WINDOW: u32 = 16 * 1024;
 const CONNECTION_WINDOW: u32 = 1024 * 1024;
+
+/// How often refused calls over the rate are written up as one summary event per peer.
+const REFUSAL_SUMMARY_EVERY: Duration = Duration::from_secs(60);
 
 /// How long the connections of cut streams have to close before they are dropped.
 const CUT_GRACE: Duration = Duration::from_secs(1);

@@ -36,6 +36,7 @@ impl AuditService for AuditApi {
                 let filter = AuditFilter {
                     subject_id: r.subject_id.clone(),
                     organisation: r.organisation.clone(),
+                    action: r.action.clone(),
                     from_ms: r
                         .from
                         .as_ref()

@@ -10,11 +10,12 @@ use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
 use super::convert::{check_in, check_out};
-use super::{Place, Streams, principal, run_check};
-use crate::auth::Keys;
+use super::{Place, Streams, principal, refusal, run_check};
+use crate::auth::{AuthError, Keys};
 use crate::pb::{self, check_service_server::CheckService};
 use crate::service::Vetting;
 use crate::service::error::Error;
+use crate::service::refusals::Refusals;
 
 /// Most requests of a batch checked in one task (and, when the store syncs checks, answered
 /// with one flush).
@@ -28,16 +29,24 @@ const ANSWERS_QUEUED: usize = 32;
 pub struct CheckApi {
     v: Vetting,
     keys: Arc<Keys>,
+    refusals: Arc<Refusals>,
     streams: Streams,
     /// Turns true when the shutdown's grace period is over: open batches end then.
     cut: watch::Receiver<bool>,
 }
 
 impl CheckApi {
-    pub fn new(v: Vetting, keys: Arc<Keys>, streams: Streams, cut: watch::Receiver<bool>) -> Self {
+    pub fn new(
+        v: Vetting,
+        keys: Arc<Keys>,
+        refusals: Arc<Refusals>,
+        streams: Streams,
+        cut: watch::Receiver<bool>,
+    ) -> Self {
         Self {
             v,
             keys,
+            refusals,
             streams,
             cut,
         }
@@ -78,6 +87,9 @@ impl CheckService for CheckApi {
     ) -> Result<Response<Self::CheckBatchStream>, Status> {
         let who = principal(&req)?;
         let open = self.streams.open("CheckBatch")?;
+        // Kept for the record, should the key be revoked while the stream is open.
+        let refusal = refusal(&req, &AuthError::Revoked);
+        let refusals = self.refusals.clone();
         let mut incoming = req.into_inner();
         let (tx, rx) = mpsc::channel(ANSWERS_QUEUED);
         let v = self.v.clone();
@@ -108,6 +120,9 @@ impl CheckService for CheckApi {
                 }
                 if let Err(e) = keys.still_live(&who) {
                     tracing::warn!(answered, "batch ended: the key is no longer live");
+                    if let (AuthError::Revoked, Some(r)) = (&e, &refusal) {
+                        refusals.refused(r);
+                    }
                     let _ = tx.send(Err(Status::from(e))).await;
                     return;
                 }

@@ -459,6 +459,11 @@ pub fn audit_event_out(e: &AuditEvent) -> pb::AuditEvent {
         check_id: e.entry.check_id.clone(),
         prev_hash: e.prev_hash.clone(),
         hash: e.hash.clone(),
+        method: e.entry.context.method.clone(),
+        peer: e.entry.context.peer.clone(),
+        refusal: e.entry.context.refusal.clone(),
+        client_certificate: e.entry.context.client_certificate.clone(),
+        refusals_not_recorded: e.entry.context.refusals_not_recorded,
     }
 }
 

@@ -49,9 +49,10 @@ impl From<Error> for Status {
 impl From<AuthError> for Status {
     fn from(e: AuthError) -> Self {
         match &e {
-            AuthError::Missing | AuthError::Unknown | AuthError::Revoked => {
-                Status::unauthenticated(e.to_string())
-            }
+            AuthError::Missing
+            | AuthError::Unknown
+            | AuthError::Revoked
+            | AuthError::RevokedToken { .. } => Status::unauthenticated(e.to_string()),
             AuthError::Forbidden { .. } => Status::permission_denied(e.to_string()),
             AuthError::KeyNotFound(_)
             | AuthError::AlreadyRevoked(_)

@@ -24,6 +24,34 @@ pub struct AuditEntry {
     pub subject_ids: Vec<String>,
     pub outcome: Option<Outcome>,
     pub check_id: String,
+    /// How the call reached the server, where that matters to an auditor. Kept out of the
+    /// entry's encoding (events before it existed keep their hashes): it is stored after the
+    /// event's hash and chained only when set (see [`AuditEvent::to_bytes`]).
+    #[serde(skip)]
+    pub context: CallContext,
+}
+
+/// How a call reached the server: set on refused calls (method, reason, peer) and, under mTLS,
+/// the client certificate's subject on every event of the call.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallContext {
+    /// `package.Service/Method`, or `package.Service/unknown` for a method the server lacks.
+    pub method: String,
+    /// The peer's address as the server saw it (`ip:port`).
+    pub peer: String,
+    /// The subject of the client's TLS certificate, under mTLS.
+    pub client_certificate: String,
+    /// Why the call was refused (`missing_token`, `unknown_token`, `revoked_key`,
+    /// `wrong_role`); empty for calls that were served.
+    pub refusal: String,
+    /// For a summary of refused calls not recorded one by one: how many.
+    pub refusals_not_recorded: u64,
+}
+
+impl CallContext {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl AuditEntry {
@@ -34,13 +62,17 @@ impl AuditEntry {
             organisation: who.organisation.clone(),
             role: who.role.as_str().to_owned(),
             action: action.to_owned(),
+            context: CallContext {
+                client_certificate: who.client_certificate.clone().unwrap_or_default(),
+                ..CallContext::default()
+            },
             ..Self::default()
         }
     }
 }
 
 /// An event as stored: the entry, sealed into the chain.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AuditEvent {
     pub sequence: u64,
     /// Unix time in milliseconds.
@@ -68,6 +100,76 @@ impl AuditEvent {
     pub fn hash_holds(&self) -> bool {
         chain_hash(self.sequence, self.at_ms, &self.entry, &self.prev_hash) == self.hash
     }
+
+    /// The stored encoding: postcard of the event as it was before call contexts existed, then
+    /// the context. Events stored before then end where the context would begin, so they fail
+    /// the full decoding and are read by the older one (see [`AuditEvent::from_bytes`]).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let stored = StoredRef {
+            sequence: self.sequence,
+            at_ms: self.at_ms,
+            entry: &self.entry,
+            prev_hash: &self.prev_hash,
+            hash: &self.hash,
+            context: &self.entry.context,
+        };
+        // postcard of plain strings, numbers and enums into a Vec cannot fail.
+        postcard::to_stdvec(&stored).unwrap_or_default()
+    }
+
+    /// Decodes [`AuditEvent::to_bytes`], or an event stored before contexts; `None` when
+    /// the bytes are neither.
+    pub fn from_bytes(b: &[u8]) -> Option<Self> {
+        if let Ok(s) = postcard::from_bytes::<Stored>(b) {
+            let mut entry = s.entry;
+            entry.context = s.context;
+            return Some(Self {
+                sequence: s.sequence,
+                at_ms: s.at_ms,
+                entry,
+                prev_hash: s.prev_hash,
+                hash: s.hash,
+            });
+        }
+        let s = postcard::from_bytes::<StoredBefore>(b).ok()?;
+        Some(Self {
+            sequence: s.sequence,
+            at_ms: s.at_ms,
+            entry: s.entry,
+            prev_hash: s.prev_hash,
+            hash: s.hash,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    sequence: u64,
+    at_ms: i64,
+    entry: &'a AuditEntry,
+    prev_hash: &'a str,
+    hash: &'a str,
+    context: &'a CallContext,
+}
+
+#[derive(Deserialize)]
+struct Stored {
+    sequence: u64,
+    at_ms: i64,
+    entry: AuditEntry,
+    prev_hash: String,
+    hash: String,
+    context: CallContext,
+}
+
+/// The layout of events stored before call contexts.
+#[derive(Deserialize)]
+struct StoredBefore {
+    sequence: u64,
+    at_ms: i64,
+    entry: AuditEntry,
+    prev_hash: String,
+    hash: String,
 }
 
 fn chain_hash(sequence: u64, at_ms: i64, entry: &AuditEntry, prev_hash: &str) -> String {
@@ -79,6 +181,11 @@ fn chain_hash(sequence: u64, at_ms: i64, entry: &AuditEntry, prev_hash: &str) ->
     // be chained by sequence and time.
     h.update(postcard::to_stdvec(entry).unwrap_or_default());
     h.update(prev_hash.as_bytes());
+    // Chained only when set, so that the events sealed before contexts existed verify.
+    if !entry.context.is_empty() {
+        h.update(b"\0context\0");
+        h.update(postcard::to_stdvec(&entry.context).unwrap_or_default());
+    }
     hex::encode(h.finalize())
 }
 
@@ -200,6 +307,56 @@ mod tests {
         let v = walk(&t, head);
         assert!(!v.intact);
         assert_eq!(v.first_bad_sequence, 5);
+    }
+
+    #[test]
+    fn an_event_stored_before_contexts_reads_back_and_verifies() {
+        #[derive(Serialize)]
+        struct Before<'a> {
+            sequence: u64,
+            at_ms: i64,
+            entry: &'a AuditEntry,
+            prev_hash: &'a str,
+            hash: &'a str,
+        }
+        let e = chain(1).remove(0);
+        let old = postcard::to_stdvec(&Before {
+            sequence: e.sequence,
+            at_ms: e.at_ms,
+            entry: &e.entry,
+            prev_hash: &e.prev_hash,
+            hash: &e.hash,
+        })
+        .unwrap();
+        let read = AuditEvent::from_bytes(&old).unwrap();
+        assert_eq!(read, e);
+        assert!(read.hash_holds());
+        assert_eq!(AuditEvent::from_bytes(&e.to_bytes()).unwrap(), e);
+    }
+
+    #[test]
+    fn a_context_is_stored_and_chained() {
+        let mut entry = AuditEntry {
+            action: "refused_call".into(),
+            ..AuditEntry::default()
+        };
+        entry.context.method = "vetting.v1.CheckService/Check".into();
+        entry.context.refusal = "unknown_token".into();
+        entry.context.peer = "192.0.2.7:40000".into();
+        let e = AuditEvent::seal(1, 5, entry, String::new());
+        let read = AuditEvent::from_bytes(&e.to_bytes()).unwrap();
+        assert_eq!(read, e);
+        assert!(read.hash_holds());
+        let mut edited = read.clone();
+        edited.entry.context.peer = "198.51.100.1:1".into();
+        assert!(!edited.hash_holds(), "the context is covered by the hash");
+        let mut dropped = read;
+        dropped.entry.context = CallContext::default();
+        assert!(
+            !dropped.hash_holds(),
+            "removing the context breaks the hash"
+        );
+        assert!(AuditEvent::from_bytes(b"\x01").is_none());
     }
 
     #[test]

@@ -37,4 +37,6 @@ pub struct Principal {
     pub key_id: String,
     pub organisation: String,
     pub role: Role,
+    /// The subject of the client's TLS certificate, when the connection presented one (mTLS).
+    pub client_certificate: Option<String>,
 }

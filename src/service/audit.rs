@@ -14,6 +14,8 @@ use crate::store::StoreError;
 pub struct AuditFilter {
     pub subject_id: String,
     pub organisation: String,
+    /// Only events of this action (`refused_call`, `check`, ...).
+    pub action: String,
     /// Unix milliseconds, inclusive.
     pub from_ms: Option<i64>,
     /// Unix milliseconds, exclusive.
@@ -24,6 +26,7 @@ impl AuditFilter {
     fn admits(&self, e: &AuditEvent) -> bool {
         (self.subject_id.is_empty() || e.entry.subject_ids.contains(&self.subject_id))
             && (self.organisation.is_empty() || e.entry.organisation == self.organisation)
+            && (self.action.is_empty() || e.entry.action == self.action)
             && self.from_ms.is_none_or(|f| e.at_ms >= f)
             && self.to_ms.is_none_or(|t| e.at_ms < t)
     }

@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod check;
 pub mod error;
+pub mod refusals;
 pub mod registry;
 
 use crate::core::clock::Clock;

@@ -84,7 +84,7 @@ fn checksum(payload: &[u8]) -> [u8; 8] {
 
 /// One record, ready for a single `write`.
 pub fn encode_record(event: &AuditEvent) -> io::Result<Vec<u8>> {
-    let payload = postcard::to_stdvec(event).map_err(io::Error::other)?;
+    let payload = event.to_bytes();
     let len = u32::try_from(payload.len()).map_err(io::Error::other)?;
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(&len.to_le_bytes());
@@ -111,7 +111,7 @@ pub fn decode_records(mut bytes: &[u8]) -> (Vec<AuditEvent>, bool) {
         if checksum(payload) != sum {
             return (events, true);
         }
-        match postcard::from_bytes::<AuditEvent>(payload) {
+        match AuditEvent::from_bytes(payload).ok_or(()) {
             Ok(e) => events.push(e),
             Err(_) => return (events, true),
         }

@@ -354,7 +354,8 @@ impl Store {
             None => None,
             Some((k, v)) => {
                 let seq = decode_u64("audit", &k)?;
-                postcard::from_bytes::<AuditEvent>(&v)
+                AuditEvent::from_bytes(&v)
+                    .ok_or(())
                     .ok()
                     .map(|e| (seq, e.hash))
             }
@@ -527,7 +528,9 @@ impl Store {
             self.t.audit_by_subject.insert(k, &[])?;
         }
         self.t.audit_by_org.insert(by_org_key(e), &[])?;
-        self.t.audit.insert(keys::u64_key(e.sequence), encode(e)?)?;
+        self.t
+            .audit
+            .insert(keys::u64_key(e.sequence), e.to_bytes())?;
         Ok(())
     }
 
@@ -781,7 +784,7 @@ impl Store {
         self.t.audit.range(keys::u64_key(from)..).map(|r| {
             let (k, v) = r?;
             let seq = decode_u64("audit", &k)?;
-            Ok((seq, postcard::from_bytes(&v).ok()))
+            Ok((seq, AuditEvent::from_bytes(&v)))
         })
     }
 
@@ -789,7 +792,7 @@ impl Store {
         self.t
             .audit
             .get(keys::u64_key(seq))?
-            .map(|b| decode("audit", &b))
+            .map(|b| AuditEvent::from_bytes(&b).ok_or(StoreError::Corrupt { tree: "audit" }))
             .transpose()
     }
 
@@ -1436,7 +1439,7 @@ impl Tx<'_> {
         let hash_at = |seq: u64| -> TxResult<Option<String>, E> {
             match self.audit.get(keys::u64_key(seq))? {
                 None => Ok(None),
-                Some(b) => Ok(postcard::from_bytes::<AuditEvent>(&b).ok().map(|e| e.hash)),
+                Some(b) => Ok(AuditEvent::from_bytes(&b).map(|e| e.hash)),
             }
         };
         let free = self.audit.get(keys::u64_key(e.sequence))?.is_none();
@@ -1485,10 +1488,7 @@ fn put_event<E>(
 where
     E: From<StoreError>,
 {
-    audit.insert(
-        &keys::u64_key(event.sequence),
-        encode(event).map_err(store_abort)?,
-    )?;
+    audit.insert(&keys::u64_key(event.sequence), event.to_bytes())?;
     for k in by_subject_keys(event) {
         by_subject.insert(&k, &[])?;
     }

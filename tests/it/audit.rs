@@ -355,12 +355,11 @@ async fn an_edited_event_fails_verification_at_its_sequence() {
         let tree = store.raw_audit_tree();
         let key = keys::u64_key(2);
         let bytes = tree.get(key).unwrap().unwrap();
-        let mut event: AuditEvent = postcard::from_bytes(&bytes).unwrap();
+        let mut event = AuditEvent::from_bytes(&bytes).unwrap();
         assert_eq!(event.sequence, 2);
         assert_eq!(event.entry.organisation, REGISTRAR_ORG);
         event.entry.organisation = "Someone Else".into();
-        tree.insert(key, postcard::to_stdvec(&event).unwrap())
-            .unwrap();
+        tree.insert(key, event.to_bytes()).unwrap();
     })
     .await;
     let v = verify(&s).await;
@@ -376,12 +375,11 @@ async fn an_edit_that_rehashes_its_event_is_still_caught_by_the_next_link() {
     let s = tamper_offline(s, |store| {
         let tree = store.raw_audit_tree();
         let key = keys::u64_key(3);
-        let old: AuditEvent = postcard::from_bytes(&tree.get(key).unwrap().unwrap()).unwrap();
+        let old = AuditEvent::from_bytes(&tree.get(key).unwrap().unwrap()).unwrap();
         let mut entry = old.entry.clone();
         entry.subject_ids.clear();
         let forged = AuditEvent::seal(old.sequence, old.at_ms, entry, old.prev_hash.clone());
-        tree.insert(key, postcard::to_stdvec(&forged).unwrap())
-            .unwrap();
+        tree.insert(key, forged.to_bytes()).unwrap();
     })
     .await;
     let v = verify(&s).await;

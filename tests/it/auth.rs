@@ -389,3 +389,163 @@ async fn monitoring_is_unimplemented_for_a_checker_and_denied_to_a_registrar() {
         &[],
     );
 }
+
+/// The auditor's view of refused calls, oldest first.
+async fn refused_calls(s: &TestServer, action: &str) -> Vec<pb::AuditEvent> {
+    let mut events = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = answer(s.audit().list_audit_events(authed_within(
+            &s.keys.auditor.token,
+            pb::ListAuditEventsRequest {
+                page_size: 1000,
+                page_token: token,
+                action: action.into(),
+                ..Default::default()
+            },
+        )))
+        .await
+        .unwrap();
+        events.extend(page.events);
+        if page.next_page_token.is_empty() {
+            return events;
+        }
+        token = page.next_page_token;
+    }
+}
+
+/// The defect: a missing, wrong or revoked token, or the wrong role, was neither logged nor
+/// audited. Each is now an event of its own kind, with the method, the reason, the key when the
+/// token named one, and the peer's address; the auditor lists them by action.
+#[tokio::test]
+async fn refused_calls_are_audited_with_method_reason_key_and_peer() {
+    let s = TestServer::start().await;
+    let k = &s.keys;
+    let _ = s
+        .checks()
+        .check(tonic::Request::new(check_req("A", "B", None)))
+        .await;
+    let forged = format!("vt_{}", "1".repeat(64));
+    let _ = s
+        .checks()
+        .check(authed(&forged, check_req("A", "B", None)))
+        .await;
+    let _ = s
+        .registry()
+        .list_subjects(authed(&k.checker.token, list_req()))
+        .await;
+    KeyFile::in_dir(s.data_dir())
+        .revoke(&k.public.info.key_id, &s.clock)
+        .unwrap();
+    let _ = s
+        .checks()
+        .check(authed(&k.public.token, check_req("A", "B", None)))
+        .await;
+    let refused = refused_calls(&s, "refused_call").await;
+    let seen: Vec<_> = refused
+        .iter()
+        .map(|e| (e.method.as_str(), e.refusal.as_str(), e.key_id.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("vetting.v1.CheckService/Check", "missing_token", ""),
+            ("vetting.v1.CheckService/Check", "unknown_token", ""),
+            (
+                "vetting.v1.RegistryService/ListSubjects",
+                "wrong_role",
+                k.checker.info.key_id.as_str()
+            ),
+            (
+                "vetting.v1.CheckService/Check",
+                "revoked_key",
+                k.public.info.key_id.as_str()
+            ),
+        ]
+    );
+    for e in &refused {
+        assert_eq!(e.action, "refused_call");
+        assert!(e.peer.starts_with("127.0.0.1:"), "{e:?}");
+        assert!(!format!("{e:?}").contains(&forged), "no token in the trail");
+    }
+    assert_eq!(refused[2].organisation, CHECKER_ORG);
+    assert_eq!(refused[2].role, "checker");
+    let verified = answer(s.audit().verify_audit_log(authed_within(
+        &k.auditor.token,
+        pb::VerifyAuditLogRequest {},
+    )))
+    .await
+    .unwrap();
+    assert!(verified.intact);
+}
+
+/// A made-up method under a real service is named `<service>/unknown` on the record: the
+/// caller's path never reaches the trail.
+#[tokio::test]
+async fn a_refused_call_to_a_made_up_method_is_recorded_without_its_path() {
+    let s = TestServer::start().await;
+    let mut client = tonic::client::Grpc::new(s.channel.clone());
+    client.ready().await.unwrap();
+    let path = http::uri::PathAndQuery::from_static("/vetting.v1.CheckService/DropTables");
+    let r: Result<tonic::Response<pb::CheckResponse>, _> = client
+        .unary(
+            tonic::Request::new(check_req("A", "B", None)),
+            path,
+            tonic_prost::ProstCodec::default(),
+        )
+        .await;
+    assert_eq!(r.unwrap_err().code(), Code::Unauthenticated);
+    let refused = refused_calls(&s, "refused_call").await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].method, "vetting.v1.CheckService/unknown");
+}
+
+/// A flood of bad tokens cannot grow the audit trail without limit: past a burst, refusals are
+/// counted, and the count goes on the record as one summary event (written at least once a
+/// minute, and at shutdown).
+#[tokio::test]
+async fn a_flood_of_bad_tokens_is_recorded_up_to_a_rate_and_then_counted() {
+    const FLOOD: usize = 600;
+    let s = TestServer::start().await;
+    let forged = format!("vt_{}", "2".repeat(64));
+    let mut client = s.checks();
+    for _ in 0..FLOOD {
+        let r = client
+            .check(authed(&forged, check_req("A", "B", None)))
+            .await;
+        assert_eq!(r.unwrap_err().code(), Code::Unauthenticated);
+    }
+    let one_by_one = refused_calls(&s, "refused_call").await.len();
+    assert!(
+        (1..=vetting::service::refusals::PEER_BURST as usize + 2).contains(&one_by_one),
+        "{one_by_one} refused calls recorded one by one"
+    );
+    let dir = s.stop().await;
+    let s = TestServer::start_in(dir, vetting::core::clock::Clock::fixed(NOW_MS)).await;
+    let summaries = refused_calls(&s, "refused_calls_not_recorded").await;
+    let counted: u64 = summaries.iter().map(|e| e.refusals_not_recorded).sum();
+    assert_eq!(one_by_one as u64 + counted, FLOOD as u64, "{summaries:?}");
+    assert!(
+        summaries.iter().all(|e| e.peer == "127.0.0.1"),
+        "{summaries:?}"
+    );
+}
+
+/// The scheme of `authorization` is case-insensitive (RFC 9110): `BEARER` was refused while
+/// `bearer` was accepted.
+#[tokio::test]
+async fn the_bearer_scheme_is_accepted_in_any_case() {
+    let s = TestServer::start().await;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let mut r = tonic::Request::new(check_req("A", "B", None));
+        r.metadata_mut().insert(
+            "authorization",
+            format!("{scheme} {}", s.keys.checker.token)
+                .parse()
+                .unwrap(),
+        );
+        answer(s.checks().check(r))
+            .await
+            .unwrap_or_else(|e| panic!("{scheme}: {e:?}"));
+    }
+}

@@ -418,6 +418,7 @@ async fn checks_after_a_bulk_import_in_the_same_process_wait_for_nothing() {
         key_id: "operator".into(),
         organisation: REGISTRAR_ORG.into(),
         role: Role::Registrar,
+        client_certificate: None,
     };
     let mut import = vetting::transfer::BulkImport::new(&v, &operator);
     import.add(&[person("Ann", "Lee", (1985, 5, 5))]).unwrap();
@@ -448,7 +449,7 @@ async fn journaled_checks_before_a_flushed_registry_write_go_back_in_their_place
         let third = AuditEvent::seal(3, NOW_MS, AuditEntry::default(), second.hash.clone());
         store
             .raw_audit_tree()
-            .insert(3u64.to_be_bytes(), postcard::to_stdvec(&third).unwrap())
+            .insert(3u64.to_be_bytes(), third.to_bytes())
             .unwrap();
         store.checkpoint().unwrap();
         (second, third)
