@@ -49,9 +49,10 @@ use super::{Date, PName, Prepared, dob};
 
 /// Bumped whenever [`index_keys`] changes, including the nickname tables it reads (format 6:
 /// given names' forms in other languages and other spellings, and Liam for William; format 7: match
-/// records carry disclosure facts, not a status per viewer); a store
+/// records carry disclosure facts, not a status per viewer; format 8: names folded without their
+/// invisible characters, see [`super::normalise::normalise_name_part`]); a store
 /// whose index is of another version refuses to open until `vetting reindex` rebuilds it.
-pub const INDEX_FORMAT_VERSION: u32 = 7;
+pub const INDEX_FORMAT_VERSION: u32 = 8;
 
 /// Longest issuer kept in a key (folded), so a key stays within 64 bytes.
 const MAX_KEY_ISSUER: usize = 16;
