@@ -130,23 +130,27 @@ impl KeyFile {
         };
         let mut records = Vec::new();
         let mut reader = BufReader::new(f);
-        let mut line = String::new();
+        // Bytes, not text: a line cut short may end inside a character.
+        let mut bytes = Vec::new();
         let mut n = 0;
         loop {
-            line.clear();
-            let read = reader.read_line(&mut line).map_err(|e| self.io(e))?;
+            bytes.clear();
+            let read = reader
+                .read_until(b'\n', &mut bytes)
+                .map_err(|e| self.io(e))?;
             n += 1;
-            if read == 0 || !line.ends_with('\n') {
+            if read == 0 || !bytes.ends_with(b"\n") {
                 break;
             }
+            let corrupt = || AuthError::Corrupt {
+                path: self.path.clone(),
+                line: n,
+            };
+            let line = std::str::from_utf8(&bytes).map_err(|_| corrupt())?;
             if line.trim().is_empty() {
                 continue;
             }
-            let record = serde_json::from_str(&line).map_err(|_| AuthError::Corrupt {
-                path: self.path.clone(),
-                line: n,
-            })?;
-            records.push(record);
+            records.push(serde_json::from_str(line).map_err(|_| corrupt())?);
         }
         Ok(records)
     }
@@ -468,5 +472,234 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(file.path()).unwrap();
         f.write_all(b"{\"op\":\"create\",\"key_").unwrap();
         assert_eq!(file.list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_half_written_last_line_cut_inside_a_character_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = KeyFile::in_dir(dir.path());
+        let (_, token) = file.create(Role::Checker, "A", &Clock::System).unwrap();
+        let mut f = OpenOptions::new().append(true).open(file.path()).unwrap();
+        // "Société" with its é cut after the first of its two bytes.
+        f.write_all(b"{\"op\":\"create\",\"organisation\":\"Soci\xc3")
+            .unwrap();
+        assert_eq!(file.list().unwrap().len(), 1);
+        let keys = Keys::new(file.clone());
+        let bearer = format!("Bearer {token}");
+        assert!(keys.authorize(Some(&bearer), &[Role::Checker]).is_ok());
+        // A whole line that is not UTF-8 is named, as any other bad line.
+        f.write_all(b"\n").unwrap();
+        assert!(matches!(
+            file.list(),
+            Err(AuthError::Corrupt { line: 2, .. })
+        ));
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    //! The key file is read on every request after a change, and written by another process:
+    //! any contents, a record mutated, a last line half-written (cut anywhere, inside a
+    //! character too). Reading never panics; a bad complete line is named; a half-written last
+    //! line is left for the next read; no token but a live key's is accepted.
+
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::fuzz;
+
+    const ROLES: &[Role] = &[
+        Role::Checker,
+        Role::Registrar,
+        Role::Auditor,
+        Role::Admin,
+        Role::Public,
+    ];
+
+    /// An organisation `keys create` accepts, often with letters of several bytes.
+    fn organisation() -> impl Strategy<Value = String> {
+        prop_oneof![fuzz::text(), "[A-Za-z]{2,9} (Police|Heddlu|Polis)"].prop_map(|o| {
+            let o = o.trim();
+            if o.is_empty() || o.chars().count() > 200 || o.chars().any(char::is_control) {
+                "Société de Police".to_owned()
+            } else {
+                o.to_owned()
+            }
+        })
+    }
+
+    /// A key file in a fresh directory with a key per organisation, the second revoked: the
+    /// file, the tokens, and what it lists.
+    fn real_file(orgs: &[String]) -> (tempfile::TempDir, KeyFile, Vec<String>, Vec<KeyInfo>) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = KeyFile::in_dir(dir.path());
+        let clock = Clock::fixed(1_700_000_000_000);
+        let mut tokens = Vec::new();
+        for (i, org) in orgs.iter().enumerate() {
+            let (info, token) = file.create(ROLES[i % ROLES.len()], org, &clock).unwrap();
+            if i == 1 {
+                file.revoke(&info.key_id, &clock).unwrap();
+            }
+            tokens.push(token);
+        }
+        let listed = file.list().unwrap();
+        (dir, file, tokens, listed)
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            fuzz::text().prop_map(Value::String),
+            prop::sample::select(&["create", "revoke", "checker", "admin", "Create"][..])
+                .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                vec(inner.clone(), 0..4).prop_map(Value::Array),
+                vec((fuzz::text(), inner), 0..4)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Any file contents: bytes, lines of text, or lines of JSON.
+    fn contents() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            vec(any::<u8>(), 0..400),
+            vec(fuzz::text(), 0..5).prop_map(|l| l.join("\n").into_bytes()),
+            vec(json_value(), 0..5).prop_map(|l| {
+                let lines: Vec<String> = l.iter().map(Value::to_string).collect();
+                (lines.join("\n") + "\n").into_bytes()
+            }),
+        ]
+    }
+
+    #[test]
+    fn any_key_file_is_read_or_its_bad_line_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = KeyFile::in_dir(dir.path());
+        let cases = (contents(), fuzz::text());
+        fuzz::check(file!(), 500, cases, |(bytes, token)| {
+            fs::write(file.path(), &bytes).unwrap();
+            let complete = bytes.iter().filter(|&&b| b == b'\n').count();
+            match file.list() {
+                Ok(_) => {}
+                Err(AuthError::Corrupt { line, .. }) => {
+                    prop_assert!(
+                        (1..=complete).contains(&line),
+                        "line {} of {}",
+                        line,
+                        complete
+                    );
+                }
+                Err(e) => return Err(TestCaseError::fail(format!("{e:?}"))),
+            }
+            let keys = Keys::new(file.clone());
+            for header in [token.clone(), format!("Bearer {token}")] {
+                let refused = keys.authorize(Some(&header), ROLES).is_err();
+                prop_assert!(refused);
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_mutated_record_is_read_or_named_by_its_line() {
+        let orgs: Vec<String> = ["Kent Police", "Heddlu Dyfed-Powys", "Société de Police"]
+            .map(String::from)
+            .to_vec();
+        let (_dir, file, tokens, _) = real_file(&orgs);
+        let text = fs::read_to_string(file.path()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let cases = (
+            any::<Index>(),
+            any::<Index>(),
+            0..3u8,
+            json_value(),
+            vec(any::<u8>(), 0..6),
+        );
+        fuzz::check(file!(), 500, cases, |(which, field, how, value, splice)| {
+            let n = which.index(lines.len());
+            let mut line = lines[n].as_bytes().to_vec();
+            let mut record: serde_json::Map<String, Value> =
+                serde_json::from_str(lines[n]).unwrap();
+            let key = field
+                .get(&record.keys().cloned().collect::<Vec<_>>())
+                .clone();
+            match how {
+                0 => {
+                    record.insert(key, value);
+                    line = Value::Object(record).to_string().into_bytes();
+                }
+                1 => {
+                    record.remove(&key);
+                    line = Value::Object(record).to_string().into_bytes();
+                }
+                _ => {
+                    let at = field.index(line.len());
+                    let splice: Vec<u8> = splice.into_iter().filter(|&b| b != b'\n').collect();
+                    line.splice(at..(at + 3).min(line.len()), splice);
+                }
+            }
+            let mut bytes = Vec::new();
+            for (i, l) in lines.iter().enumerate() {
+                bytes.extend(if i == n { &line[..] } else { l.as_bytes() });
+                bytes.push(b'\n');
+            }
+            fs::write(file.path(), &bytes).unwrap();
+            match file.list() {
+                Ok(_) => {}
+                Err(AuthError::Corrupt { line, .. }) => prop_assert_eq!(line, n + 1),
+                Err(e) => return Err(TestCaseError::fail(format!("{e:?}"))),
+            }
+            let keys = Keys::new(file.clone());
+            for t in &tokens {
+                let _ = keys.authorize(Some(&format!("Bearer {t}")), ROLES);
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_half_written_last_line_is_left_for_the_next_read() {
+        let cases = (vec(organisation(), 2..4), organisation(), any::<Index>());
+        fuzz::check(file!(), 128, cases, |(orgs, org, cut)| {
+            let (_dir, file, tokens, listed) = real_file(&orgs);
+            let record = KeyRecord::Create {
+                key_id: "key_01KAKZ0000000000000000000Z".into(),
+                role: Role::Checker,
+                organisation: org,
+                token_sha256: hex::encode([7u8; 32]),
+                created_at_ms: 1_700_000_000_000,
+            };
+            let line = serde_json::to_vec(&record).unwrap();
+            let cut = cut.index(line.len());
+            let mut f = OpenOptions::new().append(true).open(file.path()).unwrap();
+            f.write_all(&line[..cut]).unwrap();
+            prop_assert_eq!(
+                &file
+                    .list()
+                    .map_err(|e| TestCaseError::fail(format!("{e:?}")))?,
+                &listed
+            );
+            let keys = Keys::new(file.clone());
+            let bearer = format!("Bearer {}", tokens[0]);
+            prop_assert!(keys.authorize(Some(&bearer), ROLES).is_ok());
+            f.write_all(&line[cut..]).unwrap();
+            f.write_all(b"\n").unwrap();
+            prop_assert_eq!(
+                file.list().unwrap().len(),
+                listed.len() + 1,
+                "the write completed"
+            );
+            Ok(())
+        });
     }
 }

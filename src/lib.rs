@@ -28,3 +28,7 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod transfer;
+
+/// Strategies of hostile input for the property tests (test builds only).
+#[cfg(test)]
+mod fuzz;

@@ -196,17 +196,26 @@ fn parse_lines(json: &SubjectJson, input: impl BufRead, out: &SyncSender<Parsed>
     let mut batch: Vec<pb::Subject> = Vec::with_capacity(IMPORT_BATCH);
     let mut lines: Vec<usize> = Vec::with_capacity(IMPORT_BATCH);
     for (n, line) in input.lines().enumerate() {
-        let parsed = line.map_err(TransferError::from).and_then(|line| {
-            if line.trim().is_empty() {
-                return Ok(None);
-            }
-            json.from_line(&line)
-                .map(Some)
-                .map_err(|message| TransferError::Line {
+        let parsed = line
+            .map_err(|e| match e.kind() {
+                // Text that is not UTF-8 is a bad line like any other.
+                std::io::ErrorKind::InvalidData => TransferError::Line {
                     line: n + 1,
-                    message,
-                })
-        });
+                    message: "not UTF-8".into(),
+                },
+                _ => TransferError::from(e),
+            })
+            .and_then(|line| {
+                if line.trim().is_empty() {
+                    return Ok(None);
+                }
+                json.from_line(&line)
+                    .map(Some)
+                    .map_err(|message| TransferError::Line {
+                        line: n + 1,
+                        message,
+                    })
+            });
         match parsed {
             Ok(None) => {}
             Ok(Some(p)) => {
@@ -472,4 +481,349 @@ pub fn check_states(s: &Subject) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod fuzz {
+    //! `vetting import` reads lines from outside: any bytes, any JSON, JSON nested deep, numbers
+    //! too large for any field, text that is not UTF-8, valid JSON of the wrong shape, and valid
+    //! subjects with a field mutated. Each line becomes a subject or an error naming it, nothing
+    //! panics, and an import that stops keeps exactly the lines before the bad one.
+
+    use std::io::Cursor;
+
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::sample::{Index, select};
+    use serde_json::Value;
+
+    use super::*;
+    use crate::fuzz;
+
+    /// A subject as an export writes it: other names, an identifier, an active and a removed
+    /// listing, an open and a closed investigation, a revision and a creation time.
+    fn good_line(family: &str) -> String {
+        let family = serde_json::to_string(family).unwrap();
+        format!(
+            r#"{{"name":{{"givenNames":"Alan","familyName":{family}}},"otherNames":[{{"givenNames":"Al","familyName":"Smyth"}}],"dateOfBirth":{{"year":1980,"month":1,"day":2}},"identifiers":[{{"scheme":"NATIONAL_INSURANCE_NUMBER","value":"QQ123456C"}}],"listings":[{{"list":"BARRED_LIST","organisation":"Kent Police","role":"POLICE_OFFICER","rank":"Constable","decisionDate":{{"year":2024,"month":5,"day":1}},"standardsBreached":["Honesty and integrity"],"reason":"Dishonesty"}},{{"list":"ADVISORY_LIST","organisation":"Essex Police","role":"POLICE_STAFF","decisionDate":{{"year":2023,"month":1,"day":9}},"state":"REMOVED","removalReason":"APPEAL_ALLOWED","removedOn":{{"year":2024,"month":2,"day":1}}}}],"investigations":[{{"organisation":"Kent Police","reference":"PSD/1","allegationSummary":"abuse of position","openedOn":{{"year":2025,"month":1,"day":3}},"role":"POLICE_OFFICER"}},{{"organisation":"Kent Police","reference":"PSD/2","openedOn":{{"year":2022,"month":1,"day":3}},"state":"CLOSED","outcome":"NO_CASE_TO_ANSWER","closedOn":{{"year":2022,"month":6,"day":3}}}}],"revision":"3","createdAt":"2024-05-01T10:00:00Z"}}"#
+        )
+    }
+
+    const FIELDS: &[&str] = &[
+        "subjectId",
+        "subject_id",
+        "name",
+        "givenNames",
+        "given_names",
+        "familyName",
+        "family_name",
+        "otherNames",
+        "dateOfBirth",
+        "year",
+        "month",
+        "day",
+        "identifiers",
+        "scheme",
+        "value",
+        "issuer",
+        "listings",
+        "listingId",
+        "list",
+        "organisation",
+        "role",
+        "rank",
+        "decisionDate",
+        "standardsBreached",
+        "reason",
+        "published",
+        "state",
+        "removalReason",
+        "removedOn",
+        "removalNote",
+        "investigationId",
+        "investigations",
+        "reference",
+        "allegationSummary",
+        "openedOn",
+        "outcome",
+        "closedOn",
+        "status",
+        "revision",
+        "createdAt",
+        "updatedAt",
+        "@type",
+        "seconds",
+        "nanos",
+    ];
+
+    const ENUM_NAMES: &[&str] = &[
+        "NATIONAL_INSURANCE_NUMBER",
+        "PNC_ID",
+        "WARRANT_NUMBER",
+        "IDENTIFIER_SCHEME_UNSPECIFIED",
+        "BARRED",
+        "CLEAR",
+        "POLICE_OFFICER",
+        "OTHER_ROLE",
+        "ROLE_UNSPECIFIED",
+        "BARRED_LIST",
+        "ADVISORY_LIST",
+        "LIST_KIND_UNSPECIFIED",
+        "ACTIVE",
+        "REMOVED",
+        "APPEAL_ALLOWED",
+        "ENTERED_IN_ERROR",
+        "OPEN",
+        "CLOSED",
+        "NO_CASE_TO_ANSWER",
+        "DISMISSED",
+        "RECRUITMENT",
+        "STRONG",
+        "barred_list",
+        "",
+    ];
+
+    /// A JSON scalar as text: literals, integers of every width and far beyond, floats with
+    /// huge exponents, strings of hostile text, escapes (lone surrogates, bad ones), enum
+    /// names, timestamps of every shape.
+    fn scalar() -> BoxedStrategy<String> {
+        prop_oneof![
+            select(&["null", "true", "false", "-0", "0", "1.0", "1.5", "-1", "NaN", "\"NaN\"", "\"Infinity\"", "\"-0\"", "\"1e3\"", "\"0x10\""][..])
+                .prop_map(String::from),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| format!("\"{n}\"")),
+            any::<f64>().prop_map(|x| x.to_string()),
+            "-?[1-9][0-9]{18,400}",
+            "-?[0-9]{1,3}(\\.[0-9]{0,3})?[eE][+-]?[0-9]{1,6}",
+            fuzz::text().prop_map(|s| serde_json::to_string(&s).unwrap()),
+            "\"(\\\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\\\\[^u]|[a-z])*\"",
+            select(ENUM_NAMES).prop_map(|s| format!("\"{s}\"")),
+            "\"[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,12})?(Z|[+-][0-9]{2}:[0-9]{2})?\"",
+        ]
+        .boxed()
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![4 => select(FIELDS).prop_map(String::from), 1 => fuzz::text()]
+    }
+
+    /// JSON text of any shape, keys mostly the proto's field names.
+    fn json_text() -> impl Strategy<Value = String> {
+        scalar().prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                vec(inner.clone(), 0..6).prop_map(|v| format!("[{}]", v.join(","))),
+                vec((key(), inner), 0..6).prop_map(|kv| {
+                    let fields: Vec<String> = kv
+                        .iter()
+                        .map(|(k, v)| format!("{}:{v}", serde_json::to_string(k).unwrap()))
+                        .collect();
+                    format!("{{{}}}", fields.join(","))
+                }),
+            ]
+        })
+    }
+
+    /// Nesting far past any parser's depth, bare or inside a real field.
+    fn deep() -> impl Strategy<Value = String> {
+        let open_close = select(
+            &[
+                ("[", "]"),
+                ("{\"a\":", "}"),
+                ("{\"name\":", "}"),
+                ("{\"listings\":[", "]}"),
+            ][..],
+        );
+        (
+            open_close,
+            prop_oneof![3 => 1usize..300, 1 => 300usize..50_000],
+            any::<bool>(),
+        )
+            .prop_map(|((open, close), n, in_field)| {
+                let nested = format!("{}1{}", open.repeat(n), close.repeat(n));
+                if in_field {
+                    format!("{{\"name\":{{\"givenNames\":{nested}}}}}")
+                } else {
+                    nested
+                }
+            })
+    }
+
+    /// Every JSON path in `v`, as the pointer `serde_json::Value::pointer_mut` takes.
+    fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    pointers(x, format!("{at}/{k}"), out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    pointers(x, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+        out.push(at);
+    }
+
+    /// A valid subject line with one value replaced by any JSON text (valid or not), removed,
+    /// or its key renamed.
+    fn mutated_line() -> impl Strategy<Value = String> {
+        (any::<Index>(), json_text(), 0..3u8, key()).prop_map(|(at, replacement, how, renamed)| {
+            const MARK: &str = "\u{1}MUTATION\u{1}";
+            let mut v: Value = serde_json::from_str(&good_line("Mutated")).unwrap();
+            let mut all = Vec::new();
+            pointers(&v, String::new(), &mut all);
+            let pointer = at.get(&all).clone();
+            let (parent, last) = pointer.rsplit_once('/').unwrap_or(("", ""));
+            match (how, v.pointer_mut(parent)) {
+                (1, Some(Value::Object(m))) => {
+                    m.remove(last);
+                }
+                (2, Some(Value::Object(m))) => {
+                    if let Some(x) = m.remove(last) {
+                        m.insert(renamed, x);
+                    }
+                }
+                _ => {
+                    if let Some(x) = v.pointer_mut(&pointer) {
+                        *x = Value::String(MARK.into());
+                    }
+                }
+            }
+            v.to_string()
+                .replace(&serde_json::to_string(MARK).unwrap(), &replacement)
+        })
+    }
+
+    /// Any line of text `vetting import` might be given.
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => mutated_line(),
+            2 => json_text(),
+            1 => deep(),
+            1 => fuzz::text(),
+            1 => Just(good_line("Good")),
+        ]
+    }
+
+    /// Any bytes of one line (no newline): a line of text, arbitrary bytes, or a valid subject
+    /// with bytes spliced in (invalid UTF-8 included) or cut short.
+    fn line_bytes() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            2 => line().prop_map(String::into_bytes),
+            1 => vec(any::<u8>(), 0..200),
+            2 => (any::<Index>(), any::<Index>(), vec(any::<u8>(), 0..8)).prop_map(|(a, b, ins)| {
+                let mut bytes = good_line("Spliced").into_bytes();
+                let (a, b) = (a.index(bytes.len()), b.index(bytes.len()));
+                bytes.splice(a.min(b)..a.max(b).min(a.min(b) + 4), ins);
+                bytes
+            }),
+            1 => any::<Index>().prop_map(|at| {
+                let bytes = good_line("Cut").into_bytes();
+                bytes[..at.index(bytes.len())].to_vec()
+            }),
+        ]
+        .prop_map(|mut b| {
+            for x in &mut b {
+                if *x == b'\n' {
+                    *x = b' ';
+                }
+            }
+            b
+        })
+    }
+
+    fn field_of(e: &Error) -> Option<&str> {
+        match e {
+            Error::InvalidArgument { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_named_by_its_number() {
+        let (_dir, v) = fuzz::registry();
+        let count = v.store.subject_count();
+        let mut input = good_line("First").into_bytes();
+        input.extend(b"\n{\"name\":{\"familyName\":\"Sm\xffth\"}}\n");
+        input.extend(good_line("Third").into_bytes());
+        match v.import_lines(&fuzz::registrar(), Cursor::new(input)) {
+            Err(TransferError::Line { line: 2, message }) => assert_eq!(message, "not UTF-8"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            v.store.subject_count(),
+            count + 1,
+            "the line before it stays"
+        );
+    }
+
+    #[test]
+    fn the_good_line_imports() {
+        let (_dir, v) = fuzz::registry();
+        let p = SubjectJson::new()
+            .unwrap()
+            .from_line(&good_line("Good"))
+            .unwrap();
+        let (s, id) = record_in(&p, &v).unwrap();
+        assert_eq!((s.listings.len(), s.investigations.len(), id), (2, 2, None));
+    }
+
+    /// Any line parses to a subject or an error; a subject parsed reads back from its own JSON
+    /// unchanged, and becomes a record or an error naming the field at fault.
+    #[test]
+    fn any_line_parses_or_is_refused_naming_a_field() {
+        let (_dir, v) = fuzz::registry();
+        let json = SubjectJson::new().unwrap();
+        fuzz::check(file!(), 1000, line(), |line| {
+            let Ok(p) = json.from_line(&line) else {
+                return Ok(());
+            };
+            let again = json.to_line(&p).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(json.from_line(&again), Ok(p.clone()));
+            if let Err(e) = record_in(&p, &v) {
+                prop_assert!(field_of(&e).is_some_and(|f| !f.is_empty()), "{:?}", e);
+            }
+            Ok(())
+        });
+    }
+
+    /// Good lines, then any line, then good lines: the import stops at the line (naming it)
+    /// unless it imports, keeps every line before it, and writes nothing of it or after it.
+    #[test]
+    fn an_import_stops_at_a_bad_line_and_keeps_exactly_the_lines_before_it() {
+        let (_dir, v) = fuzz::registry();
+        let who = fuzz::registrar();
+        let cases = (0..4usize, line_bytes(), 0..3usize);
+        fuzz::check(file!(), 128, cases, |(before, odd, after)| {
+            let mut input = Vec::new();
+            for i in 0..before {
+                input.extend(good_line(&format!("Before{i}")).into_bytes());
+                input.push(b'\n');
+            }
+            input.extend(&odd);
+            for i in 0..after {
+                input.push(b'\n');
+                input.extend(good_line(&format!("After{i}")).into_bytes());
+            }
+            let blank = std::str::from_utf8(&odd).is_ok_and(|s| s.trim().is_empty());
+            let count = v.store.subject_count();
+            let result = v.import_lines(&who, Cursor::new(input));
+            let written = (v.store.subject_count() - count) as u64;
+            match result {
+                Ok(report) => {
+                    prop_assert_eq!(report.created, written);
+                    let lines = before + after + usize::from(!blank);
+                    prop_assert_eq!((report.created + report.skipped) as usize, lines);
+                }
+                Err(TransferError::Line { line, .. }) => {
+                    prop_assert_eq!(line, before + 1);
+                    prop_assert_eq!(written, before as u64);
+                }
+                Err(e) => return Err(TestCaseError::fail(format!("{e:?}"))),
+            }
+            Ok(())
+        });
+    }
 }

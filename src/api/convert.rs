@@ -540,3 +540,170 @@ fn rename(field: &str, e: Error) -> Error {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! Any proto message a client can send converts, or is refused naming the field at fault;
+    //! nothing panics.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fuzz;
+
+    fn field_of(e: &Error) -> &str {
+        match e {
+            Error::InvalidArgument { field, .. } => field,
+            other => panic!("not a client's mistake: {other:?}"),
+        }
+    }
+
+    /// Whether `field` is `prefix[i]rest` for some index i.
+    fn indexed(field: &str, prefix: &str, rest: &str) -> bool {
+        field
+            .strip_prefix(prefix)
+            .and_then(|f| f.strip_prefix('['))
+            .and_then(|f| f.split_once(']'))
+            .is_some_and(|(i, r)| i.parse::<usize>().is_ok() && r == rest)
+    }
+
+    fn is_date_part(field: &str, date: &str) -> bool {
+        field
+            .strip_prefix(date)
+            .is_some_and(|p| p == ".month" || p == ".day")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_check_request_converts_or_names_its_field(req in fuzz::check_request()) {
+            match check_in(&req) {
+                Ok(c) => {
+                    prop_assert_eq!(&c.client_ref, &req.client_ref);
+                    prop_assert_eq!(c.other_names.len(), req.other_names.len());
+                    prop_assert_eq!(c.identifiers.len(), req.identifiers.len());
+                    prop_assert_eq!(c.purpose.is_some(), (1..=6).contains(&req.purpose));
+                    if let Some(d) = c.date_of_birth {
+                        prop_assert!(d.month <= 12 && d.day <= 31, "{:?}", d);
+                    }
+                }
+                Err(e) => {
+                    let f = field_of(&e);
+                    prop_assert!(
+                        f == "purpose"
+                            || is_date_part(f, "date_of_birth")
+                            || indexed(f, "identifiers", ".scheme"),
+                        "{}", f
+                    );
+                }
+            }
+        }
+
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn any_subject_converts_or_names_its_field(s in fuzz::subject()) {
+            if let Err(e) = subject_in("subject", &s) {
+                let f = field_of(&e);
+                prop_assert!(
+                    is_date_part(f, "subject.date_of_birth")
+                        || indexed(f, "subject.identifiers", ".scheme"),
+                    "{}", f
+                );
+            }
+            for (i, l) in s.listings.iter().enumerate() {
+                let at = format!("listings[{i}]");
+                if let Err(e) = listing_record_in(&at, l) {
+                    let f = field_of(&e);
+                    let rest = f.strip_prefix(&at).and_then(|r| r.strip_prefix('.'));
+                    prop_assert!(
+                        rest.is_some_and(|r| ["list", "role", "state", "removal_reason"].contains(&r)
+                            || is_date_part(r, "decision_date")
+                            || is_date_part(r, "removed_on")),
+                        "{}", f
+                    );
+                }
+            }
+            for (i, inv) in s.investigations.iter().enumerate() {
+                let at = format!("investigations[{i}]");
+                if let Err(e) = investigation_record_in(&at, inv) {
+                    let f = field_of(&e);
+                    let rest = f.strip_prefix(&at).and_then(|r| r.strip_prefix('.'));
+                    prop_assert!(
+                        rest.is_some_and(|r| ["role", "state", "outcome"].contains(&r)
+                            || is_date_part(r, "opened_on")
+                            || is_date_part(r, "closed_on")),
+                        "{}", f
+                    );
+                }
+            }
+        }
+
+        #[test]
+        fn any_timestamp_converts_to_its_millisecond_or_is_refused(t in fuzz::timestamp()) {
+            let Some(t) = t else { return Ok(()) };
+            match timestamp_ms("created_at", &t) {
+                Ok(ms) => prop_assert_eq!(
+                    timestamp(ms),
+                    Timestamp { seconds: t.seconds, nanos: t.nanos / 1_000_000 * 1_000_000 }
+                ),
+                Err(e) => prop_assert_eq!(field_of(&e), "created_at"),
+            }
+        }
+    }
+
+    /// A check of any request, through conversion and validation, against a small registry:
+    /// answered, or refused naming a field of the request.
+    #[test]
+    fn any_check_request_is_answered_or_refused_naming_a_field() {
+        let (_dir, v) = fuzz::registry();
+        let checker = crate::core::principal::Principal {
+            key_id: "key_fuzz".into(),
+            organisation: "Kent Police".into(),
+            role: crate::core::principal::Role::Checker,
+        };
+        let named = |f: &str| {
+            [
+                "name",
+                "name.given_names",
+                "name.family_name",
+                "other_names",
+            ]
+            .contains(&f)
+                || indexed(f, "other_names", ".given_names")
+                || indexed(f, "other_names", ".family_name")
+                || f == "date_of_birth"
+                || is_date_part(f, "date_of_birth")
+                || f == "identifiers"
+                || indexed(f, "identifiers", ".scheme")
+                || indexed(f, "identifiers", ".value")
+                || indexed(f, "identifiers", ".issuer")
+                || f == "client_ref"
+                || f == "purpose"
+        };
+        fuzz::check(file!(), 512, fuzz::check_request(), |req| {
+            let input = match check_in(&req) {
+                Ok(input) => input,
+                Err(e) => {
+                    prop_assert!(named(field_of(&e)), "{e}");
+                    return Ok(());
+                }
+            };
+            if let Err(e) = v.validate_check(&input) {
+                prop_assert!(named(field_of(&e)), "{e}");
+                return Ok(());
+            }
+            let found = v
+                .find(&checker, &input)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            for m in &found.matches {
+                prop_assert!((0.0..=1.0).contains(&m.score) && !m.reasons.is_empty());
+            }
+            Ok(())
+        });
+    }
+}

@@ -152,6 +152,34 @@ impl Identifier {
     }
 }
 
+/// Whether `c` is a Default_Ignorable_Code_Point of Unicode (15.1, `DerivedCoreProperties.txt`):
+/// a character that shows nothing where it is not supported. Soft hyphen, combining grapheme
+/// joiner, zero-width space and joiners, bidi marks and controls, word joiner and invisible
+/// operators, Hangul and Khmer fillers, Mongolian variation selectors and vowel separator,
+/// variation selectors, byte order mark, tags.
+pub fn is_default_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{61c}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff0}'..='\u{fff8}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e0fff}'
+    )
+}
+
 /// Folds an identifier value or issuer to ASCII upper-case letters and digits.
 pub fn fold_identifier(s: &str) -> String {
     s.chars()

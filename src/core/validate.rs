@@ -303,3 +303,154 @@ mod tests {
         assert!(event_date("d", None, today).is_err());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! Validation of any text, names, identifiers and dates: it accepts what keeps its rules,
+    //! or returns an `Invalid` naming the field it was given.
+
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::core::identity::days_in_month;
+    use crate::fuzz;
+
+    fn no_controls(s: &str, but: Option<char>) -> bool {
+        s.chars().all(|c| !c.is_control() || Some(c) == but)
+    }
+
+    fn scheme() -> impl Strategy<Value = IdentifierScheme> {
+        prop::sample::select(
+            &[
+                IdentifierScheme::NationalInsuranceNumber,
+                IdentifierScheme::PncId,
+                IdentifierScheme::WarrantNumber,
+                IdentifierScheme::StaffNumber,
+                IdentifierScheme::PassportNumber,
+                IdentifierScheme::DrivingLicenceNumber,
+            ][..],
+        )
+    }
+
+    fn identifier_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[A-Za-z]{2} ?[0-9]{6} ?[A-Da-d]?",
+            "[0-9]{2}/[0-9]{1,7}[A-Z]",
+            "[A-Z0-9 -]{1,40}",
+            fuzz::text()
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn free_and_short_text_is_accepted_within_its_rules_or_refused_naming_its_field(s in fuzz::text()) {
+            let chars = s.chars().count();
+            match text("listing.reason", &s) {
+                Ok(()) => prop_assert!(chars <= MAX_TEXT_CHARS && no_controls(&s, Some('\n'))),
+                Err(e) => prop_assert_eq!(e.field, "listing.reason"),
+            }
+            match short("listing.rank", &s) {
+                Ok(()) => prop_assert!(chars <= MAX_SHORT_CHARS && no_controls(&s, None)),
+                Err(e) => prop_assert_eq!(e.field, "listing.rank"),
+            }
+            match required("listing.organisation", &s) {
+                Ok(()) => prop_assert!(!s.trim().is_empty() && chars <= MAX_SHORT_CHARS && no_controls(&s, None)),
+                Err(e) => prop_assert_eq!(e.field, "listing.organisation"),
+            }
+            match request_id("request_id", &s) {
+                Ok(()) => prop_assert!(chars <= MAX_SHORT_CHARS && no_controls(&s, None)),
+                Err(e) => prop_assert_eq!(e.field, "request_id"),
+            }
+        }
+
+        #[test]
+        fn a_name_is_accepted_within_its_rules_or_refused_naming_its_part(given in fuzz::text(), family in fuzz::text()) {
+            let name = PersonName::new(given.clone(), family.clone());
+            let part_ok = |s: &str| {
+                s.chars().count() <= MAX_NAME_CHARS
+                    && no_controls(s, None)
+                    && (s.trim().is_empty() || s.chars().any(char::is_alphabetic))
+            };
+            match person_name("subject.name", Some(&name)) {
+                Ok(()) => prop_assert!(part_ok(&given) && part_ok(&family) && !family.trim().is_empty()),
+                Err(e) => prop_assert!(
+                    e.field == "subject.name.given_names" || e.field == "subject.name.family_name",
+                    "{}", e
+                ),
+            }
+        }
+
+        #[test]
+        fn an_identifier_is_accepted_within_its_rules_or_refused_naming_its_part(
+            scheme in scheme(),
+            value in identifier_value(),
+            issuer in fuzz::text(),
+        ) {
+            let id = Identifier { scheme, value: value.clone(), issuer: issuer.clone() };
+            match identifier("identifiers[3]", &id) {
+                Ok(()) => {
+                    let folded = fold_identifier(&value);
+                    prop_assert!(!folded.is_empty() && folded.len() <= 32);
+                    prop_assert!(scheme.is_national() || !fold_identifier(&issuer).is_empty());
+                }
+                Err(e) => prop_assert!(
+                    e.field == "identifiers[3].value" || e.field == "identifiers[3].issuer",
+                    "{}", e
+                ),
+            }
+        }
+
+        #[test]
+        fn a_date_is_accepted_if_it_exists_or_refused_naming_its_field(year in any::<i32>(), month in any::<u8>(), day in any::<u8>(), near in 1840..2210i32) {
+            let today = Date::new(2025, 11, 22);
+            for d in [Date::new(year, month, day), Date::new(near, month % 14, day % 33)] {
+                match date("date_of_birth", &d, Some(today)) {
+                    Ok(()) => {
+                        prop_assert!((1850..=2200).contains(&d.year) && d <= today);
+                        prop_assert!(d.month <= 12 && (d.day == 0 || (d.month > 0 && d.day <= days_in_month(d.year, d.month))));
+                    }
+                    Err(e) => prop_assert_eq!(e.field, "date_of_birth"),
+                }
+            }
+        }
+
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn a_list_is_refused_naming_the_list_or_its_entry(
+            names in prop_oneof![
+                vec((fuzz::text(), fuzz::text()), 0..6),
+                vec(("[A-Z][a-z]{1,6}", "[A-Z][a-z]{1,6}"), 49..53),
+            ],
+            ids in prop_oneof![
+                vec((scheme(), identifier_value(), fuzz::text()), 0..6),
+                vec((scheme(), "[A-Z]{2}[0-9]{6}", "[A-Z][a-z]{1,6}"), 49..53),
+            ],
+        ) {
+            let names: Vec<PersonName> = names.into_iter().map(|(g, f)| PersonName::new(g, f)).collect();
+            let entry = |f: &str, list: &str, len: usize| {
+                f == list
+                    || f.strip_prefix(list)
+                        .and_then(|r| r.strip_prefix('['))
+                        .and_then(|r| r.split_once(']'))
+                        .is_some_and(|(i, _)| i.parse::<usize>().is_ok_and(|i| i < len))
+            };
+            if let Err(e) = other_names("other_names", &names) {
+                prop_assert!(entry(&e.field, "other_names", names.len()), "{}", e);
+            }
+            let ids: Vec<Identifier> = ids
+                .into_iter()
+                .map(|(scheme, value, issuer)| Identifier { scheme, value, issuer })
+                .collect();
+            if let Err(e) = identifiers("identifiers", &ids) {
+                prop_assert!(entry(&e.field, "identifiers", ids.len()), "{}", e);
+            }
+        }
+    }
+}

@@ -49,9 +49,10 @@ use super::{Date, PName, Prepared, dob};
 
 /// Bumped whenever [`index_keys`] changes, including the nickname tables it reads (format 6:
 /// given names' forms in other languages and other spellings, and Liam for William; format 7: match
-/// records carry disclosure facts, not a status per viewer); a store
+/// records carry disclosure facts, not a status per viewer; format 8: names folded without their
+/// invisible characters, see [`super::normalise::normalise_name_part`]); a store
 /// whose index is of another version refuses to open until `vetting reindex` rebuilds it.
-pub const INDEX_FORMAT_VERSION: u32 = 7;
+pub const INDEX_FORMAT_VERSION: u32 = 8;
 
 /// Longest issuer kept in a key (folded), so a key stays within 64 bytes.
 const MAX_KEY_ISSUER: usize = 16;
@@ -494,6 +495,107 @@ mod tests {
         for q in &people {
             for c in &people {
                 assert_eq!(shared(q, c), shares_key(q, c), "{q:?} {c:?}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    //! The matcher's input side with names of any Unicode: keys are the same however often
+    //! they are computed and after the prepared form is stored, and keep their documented shape.
+
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::super::{Identifier, IdentifierScheme, Identity, MatchConfig, PersonName, compare};
+    use super::*;
+    use crate::fuzz;
+
+    fn valid_date() -> impl Strategy<Value = Option<Date>> {
+        proptest::option::of(
+            (1850..=2200i32, 0..=12u8, 0..=31u8)
+                .prop_map(|(y, m, d)| Date::new(y, m, d))
+                .prop_filter("a real date", |d| d.validate().is_ok()),
+        )
+    }
+
+    fn identity() -> impl Strategy<Value = Identity> {
+        let scheme = prop::sample::select(
+            &[
+                IdentifierScheme::NationalInsuranceNumber,
+                IdentifierScheme::PncId,
+                IdentifierScheme::WarrantNumber,
+                IdentifierScheme::StaffNumber,
+                IdentifierScheme::PassportNumber,
+                IdentifierScheme::DrivingLicenceNumber,
+            ][..],
+        );
+        (
+            vec((fuzz::text(), fuzz::text()), 0..4),
+            valid_date(),
+            vec((scheme, fuzz::text(), fuzz::text()), 0..3),
+        )
+            .prop_map(|(names, date_of_birth, ids)| Identity {
+                names: names
+                    .into_iter()
+                    .map(|(g, f)| PersonName::new(g, f))
+                    .collect(),
+                date_of_birth,
+                identifiers: ids
+                    .into_iter()
+                    .map(|(scheme, value, issuer)| Identifier {
+                        scheme,
+                        value,
+                        issuer,
+                    })
+                    .collect(),
+            })
+    }
+
+    fn shaped(keys: &[String]) -> Result<(), TestCaseError> {
+        for pair in keys.windows(2) {
+            prop_assert!(pair[0] < pair[1], "sorted and deduplicated");
+        }
+        for k in keys {
+            prop_assert!(
+                k.is_ascii() && !k.contains('\0') && k.len() <= 64,
+                "{:?}",
+                k
+            );
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn blocking_keys_of_any_identity_are_deterministic_short_ascii(id in identity()) {
+            let p = Prepared::new(&id);
+            prop_assert_eq!(&Prepared::new(&id), &p);
+            let stored: Prepared = postcard::from_bytes(&postcard::to_stdvec(&p).unwrap()).unwrap();
+            let (index, query) = (index_keys(&p), query_keys(&p));
+            shaped(&index)?;
+            shaped(&query)?;
+            prop_assert_eq!(index_keys(&stored), index);
+            prop_assert_eq!(query_keys(&stored), query);
+        }
+
+        #[test]
+        fn any_match_of_any_names_is_found_through_the_index(
+            a in identity(),
+            b in identity(),
+            extra in (fuzz::text(), fuzz::text()),
+        ) {
+            let mut q = b.clone();
+            q.names.extend(a.names.iter().take(1).cloned());
+            q.names.push(PersonName::new(extra.0, extra.1));
+            let (q, c) = (Prepared::new(&q), Prepared::new(&a));
+            if compare(&q, &c, &MatchConfig::default()).is_some() {
+                let ik = index_keys(&c);
+                prop_assert!(query_keys(&q).iter().any(|k| ik.contains(k)));
+                prop_assert!(shares_key(&q, &c));
             }
         }
     }

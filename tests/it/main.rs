@@ -20,6 +20,7 @@ mod crash;
 mod demo_data;
 mod durability;
 mod eval;
+mod fuzz;
 mod grpcurl;
 mod load;
 mod registry;
