@@ -9,6 +9,7 @@ pub mod audit;
 pub mod check;
 pub mod convert;
 pub mod monitoring;
+pub mod peer;
 pub mod registry;
 pub mod status;
 
