@@ -168,11 +168,13 @@ fn main() {
         key_id: "bench".into(),
         organisation: "Benchmark".into(),
         role: Role::Registrar,
+        client_certificate: None,
     };
     let checker = Principal {
         key_id: "bench".into(),
         organisation: "Benchmark".into(),
         role: Role::Checker,
+        client_certificate: None,
     };
 
     // Load.

@@ -251,6 +251,7 @@ impl KeyFile {
                                 key_id,
                                 organisation,
                                 role,
+                                client_certificate: None,
                             },
                         );
                     }

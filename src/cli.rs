@@ -230,6 +230,7 @@ fn operator() -> crate::auth::Principal {
         key_id: "command-line".into(),
         organisation: "local operator".into(),
         role: Role::Admin,
+        client_certificate: None,
     }
 }
 

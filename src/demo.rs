@@ -140,6 +140,7 @@ pub fn seed(v: &Vetting, keys: &KeyFile, addr: SocketAddr) -> Result<String, Dem
         key_id: "demo-loader".into(),
         organisation: "College of Policing (demo)".into(),
         role: Role::Registrar,
+        client_certificate: None,
     };
     let people = demo_people()?;
     for p in &people {

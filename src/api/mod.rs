@@ -24,7 +24,7 @@ use crate::service::error::Result;
 use crate::service::{Durability, Vetting};
 
 /// An interceptor that admits callers whose key has one of `allowed` roles, and hands their
-/// [`Principal`] to the handler.
+/// [`Principal`] to the handler (with the subject of their TLS client certificate, if any).
 pub fn authorizer(
     keys: Arc<Keys>,
     allowed: &'static [Role],
@@ -34,7 +34,10 @@ pub fn authorizer(
             .metadata()
             .get("authorization")
             .and_then(|v| v.to_str().ok());
-        let principal = keys.authorize(header, allowed)?;
+        let mut principal = keys.authorize(header, allowed)?;
+        principal.client_certificate = req
+            .peer_certs()
+            .and_then(|certs| certs.first().map(|c| peer::certificate_subject(c)));
         req.extensions_mut().insert(principal);
         Ok(req)
     }
@@ -149,6 +152,7 @@ async fn run_waiting<T: Send + 'static>(
         method,
         key_id = %who.key_id,
         organisation = %who.organisation,
+        client_certificate = who.client_certificate.as_deref(),
     );
     let v = v.clone();
     async move {

@@ -418,6 +418,7 @@ async fn checks_after_a_bulk_import_in_the_same_process_wait_for_nothing() {
         key_id: "operator".into(),
         organisation: REGISTRAR_ORG.into(),
         role: Role::Registrar,
+        client_certificate: None,
     };
     let mut import = vetting::transfer::BulkImport::new(&v, &operator);
     import.add(&[person("Ann", "Lee", (1985, 5, 5))]).unwrap();

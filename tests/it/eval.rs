@@ -89,6 +89,7 @@ fn load(v: &Vetting, rows: &[Row]) -> HashMap<String, pb::Outcome> {
         key_id: "eval-loader".into(),
         organisation: "Evaluation".into(),
         role: Role::Registrar,
+        client_certificate: None,
     };
     let mut expected = HashMap::new();
     for r in rows {

@@ -35,6 +35,7 @@ fn find(
         key_id: "test".into(),
         organisation: "Kent Police".into(),
         role: vetting::auth::Role::Checker,
+        client_certificate: None,
     };
     let input = vetting::service::check::CheckInput {
         name: Some(name),
@@ -264,6 +265,7 @@ fn a_bulk_import_indexes_every_window() {
         key_id: "test".into(),
         organisation: "College of Policing".into(),
         role: vetting::auth::Role::Registrar,
+        client_certificate: None,
     };
     let json = SubjectJson::new().unwrap();
     // About two people's entries to a window, three people to a batch.
@@ -300,6 +302,7 @@ fn the_cache_warm_up_reads_what_checks_read_within_the_cache() {
         key_id: "test".into(),
         organisation: "College of Policing".into(),
         role: vetting::auth::Role::Registrar,
+        client_certificate: None,
     };
     let json = SubjectJson::new().unwrap();
     let batch: Vec<_> = (0..12).map(|i| json.from_line(&line(i)).unwrap()).collect();
