@@ -23,5 +23,6 @@ mod eval;
 mod grpcurl;
 mod load;
 mod registry;
+mod tls;
 mod transfer;
 mod variants;
