@@ -12,6 +12,7 @@ use crate::core::clock::Clock;
 use crate::matching::MatchConfig;
 use crate::server::{self, Limits};
 use crate::service::Vetting;
+use crate::service::error::chain;
 use crate::store::{Store, StoreOptions};
 
 /// Exit code for bad usage or configuration (BSD sysexits EX_USAGE).
@@ -147,6 +148,20 @@ pub struct ServeArgs {
     /// Most candidates one check considers.
     #[arg(long, env = "VETTING_MAX_CANDIDATES", default_value_t = 5_000)]
     pub max_candidates: usize,
+    /// Serve TLS with this PEM certificate chain (the server's certificate first); with
+    /// --tls-key. Reloaded on SIGHUP and when the file changes.
+    #[arg(long, env = "VETTING_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "VETTING_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Require a client certificate signed by a CA in this PEM file (mTLS), as well as the
+    /// bearer token. Needs --tls-cert.
+    #[arg(long, env = "VETTING_TLS_CLIENT_CA", value_name = "FILE")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Allow plaintext on an address other than loopback (only behind a proxy that does TLS).
+    #[arg(long, env = "VETTING_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
 }
 
 impl ServeArgs {
@@ -159,6 +174,18 @@ impl ServeArgs {
             max_streams: self.max_streams,
             max_calls_per_connection: self.max_calls_per_connection,
         }
+    }
+
+    /// Plaintext or TLS, by [`crate::tls::transport`]'s rule.
+    pub fn transport(&self) -> Result<crate::tls::Transport, crate::tls::TransportError> {
+        crate::tls::transport(
+            self.listen,
+            self.demo,
+            self.tls_cert.as_deref(),
+            self.tls_key.as_deref(),
+            self.tls_client_ca.as_deref(),
+            self.insecure_plaintext,
+        )
     }
 
     /// Checks the settings hang together; the message is one line for the operator.
@@ -364,6 +391,26 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
 /// `vetting serve`: opens the store (or a demo one), binds, serves until a signal.
 pub async fn run_serve(args: ServeArgs) -> Result<(), Failure> {
     let match_config = args.validate().map_err(Failure::usage)?;
+    let tls = match args
+        .transport()
+        .map_err(|e| Failure::usage(e.to_string()))?
+    {
+        crate::tls::Transport::Plain { exposed } => {
+            if exposed {
+                tracing::warn!(
+                    listen = %args.listen,
+                    "--insecure-plaintext: serving plaintext on an address other than loopback; \
+                     tokens and answers cross the network unencrypted unless a proxy in front \
+                     does TLS"
+                );
+            }
+            None
+        }
+        crate::tls::Transport::Tls(files) => {
+            crate::tls::install_crypto_provider();
+            Some(crate::tls::Tls::load(files).map_err(|e| Failure::usage(chain(&e)))?)
+        }
+    };
     let clock = Clock::System;
     let demo_dir;
     let data_dir = if args.demo {
@@ -414,10 +461,14 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), Failure> {
         );
     }
     let keys = Arc::new(Keys::new(key_file));
-    server::serve(
+    let incoming = match tls {
+        None => server::Incoming::Plain(listener),
+        Some(tls) => server::Incoming::Tls(listener, tls),
+    };
+    server::serve_on(
         vetting,
         keys,
-        listener,
+        incoming,
         args.limits(),
         server::termination(),
     )

@@ -326,6 +326,7 @@ pub fn registrar() -> crate::core::principal::Principal {
         key_id: "key_fuzz".into(),
         organisation: "College of Policing".into(),
         role: crate::core::principal::Role::Registrar,
+        client_certificate: None,
     }
 }
 

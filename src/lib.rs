@@ -13,8 +13,8 @@
 //! - [`api`]: tonic services and proto ↔ domain conversions, nothing else; [`api::status`] is
 //!   the one mapping of errors to gRPC statuses. Never the store directly.
 //! - [`transfer`]: JSON-lines import and export, beside `api`: the proto's JSON mapping.
-//! - [`server`]: serving, limits, health, reflection, graceful shutdown; [`demo`]: the demo
-//!   registry of `serve --demo`.
+//! - [`server`]: serving, limits, health, reflection, graceful shutdown; [`tls`]: TLS and
+//!   mTLS, the files' reloads, the plaintext rule; [`demo`]: the demo registry of `serve --demo`.
 //! - [`cli`]: the command line.
 
 pub mod api;
@@ -27,6 +27,7 @@ pub mod pb;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod tls;
 pub mod transfer;
 
 /// Strategies of hostile input for the property tests (test builds only).

@@ -11,8 +11,12 @@ use vetting::cli::{self, Cli, Command, LogFormat};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Without `RUST_LOG`: info, but rustls only at error. rustls warns of what a client sent (a
+/// stray alert, a malformed extension), a line each time: a hostile client could flood the log.
+const DEFAULT_LOG: &str = "info,rustls=error";
+
 fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG));
     // Colours only for a terminal: a log file or collector gets plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()

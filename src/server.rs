@@ -1,4 +1,5 @@
-//! Serving: the services with their roles, health and reflection, limits, graceful shutdown.
+//! Serving: the services with their roles, health and reflection, limits, graceful shutdown;
+//! over plaintext or TLS ([`crate::tls`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -6,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use tokio::net::TcpListener;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Server;
@@ -76,8 +78,15 @@ pub enum ServeError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// Serves on `listener` until `shutdown` resolves; then reports NOT_SERVING, drains in-flight
-/// calls for at most `limits.shutdown_grace`, and flushes the store.
+/// What `serve_on` accepts connections on.
+#[derive(Debug)]
+pub enum Incoming {
+    Plain(TcpListener),
+    /// TLS (mTLS when `Tls` has a client CA), its files watched while serving.
+    Tls(TcpListener, crate::tls::Tls),
+}
+
+/// Serves plaintext on `listener`: [`serve_on`].
 pub async fn serve(
     vetting: Vetting,
     keys: Arc<Keys>,
@@ -85,6 +94,22 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    serve_on(vetting, keys, Incoming::Plain(listener), limits, shutdown).await
+}
+
+/// Serves on `incoming` until `shutdown` resolves; then reports NOT_SERVING, drains in-flight
+/// calls for at most `limits.shutdown_grace`, and flushes the store.
+pub async fn serve_on(
+    vetting: Vetting,
+    keys: Arc<Keys>,
+    incoming: Incoming,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let (listener, tls) = match incoming {
+        Incoming::Plain(l) => (l, None),
+        Incoming::Tls(l, tls) => (l, Some(tls)),
+    };
     let addr: SocketAddr = listener.local_addr()?;
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
@@ -163,9 +188,22 @@ pub async fn serve(
         .add_service(check)
         .add_service(monitoring)
         .add_service(audit);
-    let server = router.serve_with_incoming_shutdown(incoming, async {
+    let stopped = async {
         let _ = stop_rx.await;
-    });
+    };
+    let transport = match &tls {
+        None => "plaintext",
+        Some(t) if t.mutual() => "mTLS",
+        Some(_) => "TLS",
+    };
+    let server = match tls {
+        None => router
+            .serve_with_incoming_shutdown(incoming, stopped)
+            .boxed(),
+        Some(tls) => router
+            .serve_with_incoming_shutdown(tls.incoming(incoming), stopped)
+            .boxed(),
+    };
     // Stopped however `serve` returns, so that the runtime does not wait for it at exit.
     let stop_warming = SetOnDrop(Arc::new(AtomicBool::new(false)));
     let warming = {
@@ -184,7 +222,7 @@ pub async fn serve(
             }
         })
     };
-    tracing::info!(%addr, "serving");
+    tracing::info!(%addr, transport, "serving");
     tokio::pin!(server);
     tokio::select! {
         r = &mut server => r?,

@@ -100,6 +100,7 @@ impl CheckService for CheckApi {
             method = "CheckBatch",
             key_id = %who.key_id,
             organisation = %who.organisation,
+            client_certificate = who.client_certificate.as_deref(),
         );
         let cut_tx = tx.clone();
         let batch = async move {

@@ -665,6 +665,7 @@ mod fuzz {
             key_id: "key_fuzz".into(),
             organisation: "Kent Police".into(),
             role: crate::core::principal::Role::Checker,
+            client_certificate: None,
         };
         let named = |f: &str| {
             [

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod check;
 pub mod convert;
 pub mod monitoring;
+pub mod peer;
 pub mod registry;
 pub mod status;
 
@@ -71,7 +72,8 @@ pub fn note_method<B>(mut req: http::Request<B>) -> http::Request<B> {
 }
 
 /// An interceptor that admits callers whose key has one of `allowed` roles, and hands their
-/// [`Principal`] to the handler. A refused call goes on the record ([`Refusals`]).
+/// [`Principal`] to the handler (with the subject of their TLS client certificate, if any).
+/// A refused call goes on the record ([`Refusals`]).
 pub fn authorizer(
     keys: Arc<Keys>,
     refusals: Arc<Refusals>,
@@ -83,7 +85,8 @@ pub fn authorizer(
             .get("authorization")
             .and_then(|v| v.to_str().ok());
         match keys.authorize(header, allowed) {
-            Ok(principal) => {
+            Ok(mut principal) => {
+                principal.client_certificate = client_certificate(&req);
                 req.extensions_mut().insert(principal);
                 Ok(req)
             }
@@ -116,8 +119,14 @@ pub fn refusal<T>(req: &Request<T>, e: &AuthError) -> Option<Refusal> {
         key_id: key.map(|k| k.key_id.clone()).unwrap_or_default(),
         organisation: key.map(|k| k.organisation.clone()).unwrap_or_default(),
         role: key.map(|k| k.role.as_str().to_owned()).unwrap_or_default(),
-        client_certificate: None,
+        client_certificate: client_certificate(req),
     })
+}
+
+/// The subject of the TLS client certificate `req` came with, under mTLS.
+fn client_certificate<T>(req: &Request<T>) -> Option<String> {
+    req.peer_certs()
+        .and_then(|certs| certs.first().map(|c| peer::certificate_subject(c)))
 }
 
 /// The method `req` calls ([`CalledMethod`]), or `unknown`.
@@ -281,6 +290,7 @@ async fn run_waiting<T: Send + 'static>(
         method,
         key_id = %who.key_id,
         organisation = %who.organisation,
+        client_certificate = who.client_certificate.as_deref(),
     );
     let v = v.clone();
     async move {

@@ -37,6 +37,8 @@ pub struct Principal {
     pub key_id: String,
     pub organisation: String,
     pub role: Role,
-    /// The subject of the client's TLS certificate, when the connection presented one (mTLS).
+    /// The subject of the TLS client certificate the call came with (RFC 4514, e.g.
+    /// `CN=gateway.kent.police.uk,O=Kent Police`), under mTLS; `None` otherwise. Nothing
+    /// secret: it names the gateway, as the log and the audit trail show it.
     pub client_certificate: Option<String>,
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn grpcurl_path() -> PathBuf {
+pub fn grpcurl_path() -> PathBuf {
     if let Ok(p) = std::env::var("VETTING_GRPCURL") {
         return PathBuf::from(p);
     }

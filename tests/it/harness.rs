@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::Channel;
+use tonic::transport::{Channel, ClientTlsConfig};
 use tonic::{Code, Request};
 
 use vetting::auth::{KeyFile, KeyInfo, Keys, Role};
@@ -83,6 +83,27 @@ impl TestServer {
 
     /// [`TestServer::start_in`] with the given limits.
     pub async fn start_with(dir: TempDir, clock: Clock, limits: Limits) -> Self {
+        Self::serving(dir, clock, limits, None).await
+    }
+
+    /// [`TestServer::start`] over TLS from `tls`; `channel` is a TLS channel with `client`'s
+    /// settings, which connects at its first call (so that a test can start a server its own
+    /// client will not trust).
+    pub async fn start_tls(tls: vetting::tls::Tls, client: ClientTlsConfig) -> Self {
+        let limits = Limits {
+            shutdown_grace: Duration::from_secs(5),
+            ..Limits::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        Self::serving(dir, Clock::fixed(NOW_MS), limits, Some((tls, client))).await
+    }
+
+    async fn serving(
+        dir: TempDir,
+        clock: Clock,
+        limits: Limits,
+        tls: Option<(vetting::tls::Tls, ClientTlsConfig)>,
+    ) -> Self {
         let store = open_store(dir.path()).await;
         let file = KeyFile::in_dir(dir.path());
         let keys = RoleKeys {
@@ -96,21 +117,33 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::serve(
+        let (incoming, client) = match tls {
+            None => (server::Incoming::Plain(listener), None),
+            Some((tls, client)) => (server::Incoming::Tls(listener, tls), Some(client)),
+        };
+        let task = tokio::spawn(server::serve_on(
             vetting,
             Arc::new(Keys::new(file)),
-            listener,
+            incoming,
             limits,
             async {
                 let _ = rx.await;
             },
         ));
         // The listener is bound already: connecting cannot race the server's start.
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let channel = match client {
+            None => Channel::from_shared(format!("http://{addr}"))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap(),
+            Some(client) => Channel::from_shared(format!("https://{addr}"))
+                .unwrap()
+                .tls_config(client)
+                .unwrap()
+                .connect_timeout(CALL_DEADLINE)
+                .connect_lazy(),
+        };
         Self {
             addr,
             dir,

@@ -25,5 +25,6 @@ mod grpcurl;
 mod load;
 mod registry;
 mod streams;
+mod tls;
 mod transfer;
 mod variants;
