@@ -129,6 +129,8 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let router = Server::builder()
         .timeout(limits.request_timeout)
+        // Outside the limit: a call's time includes its wait for a permit.
+        .layer(crate::metrics::grpc::GrpcMetricsLayer)
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             limits.concurrency,
         ))

@@ -33,7 +33,9 @@ pub fn authorizer(
             .metadata()
             .get("authorization")
             .and_then(|v| v.to_str().ok());
-        let principal = keys.authorize(header, allowed)?;
+        let principal = keys
+            .authorize(header, allowed)
+            .inspect_err(crate::metrics::refused_by)?;
         req.extensions_mut().insert(principal);
         Ok(req)
     }

@@ -49,6 +49,7 @@ use crate::core::disclosure::{Facts, Visibility};
 use crate::core::ids::{Id, IdKind};
 use crate::core::model::{Status, Subject};
 use crate::matching::{self, Identity, Prepared};
+use crate::metrics::{self, Timing};
 use keys::ID_LEN;
 pub use owner::Durable;
 
@@ -585,8 +586,9 @@ impl Store {
     fn flush_round(&self) -> Result<owner::RoundResult, StoreError> {
         let data_version = self.data_version()?;
         let change_seq = self.change_head()?;
-        self.journal.sync().map_err(|e| self.journal_error(e))?;
-        self.db.flush()?;
+        metrics::timed(Timing::JournalSync, || self.journal.sync())
+            .map_err(|e| self.journal_error(e))?;
+        metrics::timed(Timing::Flush, || self.db.flush())?;
         Ok(owner::RoundResult {
             data_version,
             change_seq,
