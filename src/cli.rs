@@ -139,6 +139,10 @@ pub struct ServeArgs {
     /// Most candidates one check considers.
     #[arg(long, env = "VETTING_MAX_CANDIDATES", default_value_t = 5_000)]
     pub max_candidates: usize,
+    /// Serve Prometheus metrics at http://ADDR/metrics: plain HTTP, without authentication, so
+    /// bind it to loopback or an internal network. Off by default.
+    #[arg(long, env = "VETTING_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl ServeArgs {
@@ -379,6 +383,14 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_err(|e| Failure::from_error(&e))?;
+    let metrics = match args.metrics_listen {
+        Some(a) => Some(
+            tokio::net::TcpListener::bind(a)
+                .await
+                .map_err(|e| Failure::usage(format!("cannot listen for metrics on {a}: {e}")))?,
+        ),
+        None => None,
+    };
     let key_file = KeyFile::in_dir(&data_dir);
     if args.demo {
         let v = vetting.clone();
@@ -399,10 +411,11 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), Failure> {
         );
     }
     let keys = Arc::new(Keys::new(key_file));
-    server::serve(
+    server::serve_with_metrics(
         vetting,
         keys,
         listener,
+        metrics,
         args.limits(),
         server::termination(),
     )

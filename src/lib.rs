@@ -14,7 +14,7 @@
 //!   the one mapping of errors to gRPC statuses. Never the store directly.
 //! - [`transfer`]: JSON-lines import and export, beside `api`: the proto's JSON mapping.
 //! - [`metrics`]: the Prometheus recorder and what every layer counts (a leaf: `store`,
-//!   `service` and `api` call it).
+//!   `service` and `api` call it); its `/metrics` endpoint reads the store and `server` starts it.
 //! - [`server`]: serving, limits, health, reflection, graceful shutdown; [`demo`]: the demo
 //!   registry of `serve --demo`.
 //! - [`cli`]: the command line.

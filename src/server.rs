@@ -67,6 +67,8 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("store")]
     Store(#[from] crate::store::StoreError),
+    #[error("metrics")]
+    Metrics(#[from] crate::metrics::endpoint::EndpointError),
 }
 
 /// Serves on `listener` until `shutdown` resolves; then reports NOT_SERVING, drains in-flight
@@ -78,7 +80,23 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    serve_with_metrics(vetting, keys, listener, None, limits, shutdown).await
+}
+
+/// [`serve`], and Prometheus metrics at `/metrics` on `metrics` (plain HTTP) until it returns.
+pub async fn serve_with_metrics(
+    vetting: Vetting,
+    keys: Arc<Keys>,
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let addr: SocketAddr = listener.local_addr()?;
+    // Stopped when this returns.
+    let _metrics = metrics
+        .map(|l| crate::metrics::endpoint::start(l, vetting.store.clone()))
+        .transpose()?;
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_service_status("", ServingStatus::Serving)

@@ -3,7 +3,8 @@
 //!
 //! Recording is a leaf: [`check_answered`], [`refused`], [`timed`] and the gRPC layer
 //! ([`grpc`]) use nothing of the service above `core` (and the generated descriptors), so the
-//! store, the operations and the API call them without pointing upwards.
+//! store, the operations and the API call them without pointing upwards. [`endpoint`] serves
+//! `/metrics` and reads the store as each scrape comes in; only [`crate::server`] starts it.
 //!
 //! Until [`install`] runs (`serve --metrics-listen` calls it) every call here goes to the
 //! `metrics` crate's no-op recorder. Once installed, the recorder holds the whole process's
@@ -14,6 +15,7 @@
 //! a path that is not a method served is labelled `unknown`, so a hostile client can neither
 //! put its bytes into the exposition nor grow the number of series.
 
+pub mod endpoint;
 pub mod grpc;
 
 use std::sync::OnceLock;

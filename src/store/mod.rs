@@ -774,6 +774,21 @@ impl Store {
         self.t.subjects.len()
     }
 
+    /// What disclosure needs of each subject that is not clear (its match record's facts), in
+    /// id order: a walk of every listed person, for counts.
+    pub fn listed_facts(&self) -> impl Iterator<Item = Result<Facts, StoreError>> + '_ {
+        self.t
+            .match_records
+            .iter()
+            .values()
+            .map(|r| decode::<MatchRecord>("match_records", &r?).map(|m| m.facts))
+    }
+
+    /// Events in the audit chain, those still in the check journal included.
+    pub fn audit_len(&self) -> u64 {
+        lock(&self.chain.state).seq
+    }
+
     /// Audit events in sequence order from `from` inclusive: `(sequence in key, event or None when
     /// undecodable)`.
     pub fn audit_from(

@@ -83,6 +83,16 @@ impl TestServer {
 
     /// [`TestServer::start_in`] with the given limits.
     pub async fn start_with(dir: TempDir, clock: Clock, limits: Limits) -> Self {
+        Self::start_serving(dir, clock, limits, None).await
+    }
+
+    /// [`TestServer::start_with`], serving metrics on `metrics` too when given.
+    pub async fn start_serving(
+        dir: TempDir,
+        clock: Clock,
+        limits: Limits,
+        metrics: Option<tokio::net::TcpListener>,
+    ) -> Self {
         let store = open_store(dir.path()).await;
         let file = KeyFile::in_dir(dir.path());
         let keys = RoleKeys {
@@ -96,10 +106,11 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::serve(
+        let task = tokio::spawn(server::serve_with_metrics(
             vetting,
             Arc::new(Keys::new(file)),
             listener,
+            metrics,
             limits,
             async {
                 let _ = rx.await;
