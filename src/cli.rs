@@ -162,6 +162,10 @@ pub struct ServeArgs {
     /// Allow plaintext on an address other than loopback (only behind a proxy that does TLS).
     #[arg(long, env = "VETTING_INSECURE_PLAINTEXT")]
     pub insecure_plaintext: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics: plain HTTP, without authentication, so
+    /// bind it to loopback or an internal network. Off by default.
+    #[arg(long, env = "VETTING_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl ServeArgs {
@@ -441,6 +445,14 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::usage(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener.local_addr().map_err(|e| Failure::from_error(&e))?;
+    let metrics = match args.metrics_listen {
+        Some(a) => Some(
+            tokio::net::TcpListener::bind(a)
+                .await
+                .map_err(|e| Failure::usage(format!("cannot listen for metrics on {a}: {e}")))?,
+        ),
+        None => None,
+    };
     let key_file = KeyFile::in_dir(&data_dir);
     if args.demo {
         let v = vetting.clone();
@@ -469,6 +481,7 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), Failure> {
         vetting,
         keys,
         incoming,
+        metrics,
         args.limits(),
         server::termination(),
     )

@@ -13,6 +13,8 @@
 //! - [`api`]: tonic services and proto ↔ domain conversions, nothing else; [`api::status`] is
 //!   the one mapping of errors to gRPC statuses. Never the store directly.
 //! - [`transfer`]: JSON-lines import and export, beside `api`: the proto's JSON mapping.
+//! - [`metrics`]: the Prometheus recorder and what every layer counts (a leaf: `store`,
+//!   `service` and `api` call it); its `/metrics` endpoint reads the store and `server` starts it.
 //! - [`server`]: serving, limits, health, reflection, graceful shutdown; [`tls`]: TLS and
 //!   mTLS, the files' reloads, the plaintext rule; [`demo`]: the demo registry of `serve --demo`.
 //! - [`cli`]: the command line.
@@ -23,6 +25,7 @@ pub mod cli;
 pub mod core;
 pub mod demo;
 pub mod matching;
+pub mod metrics;
 pub mod pb;
 pub mod server;
 pub mod service;

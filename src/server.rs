@@ -76,6 +76,8 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("store")]
     Store(#[from] crate::store::StoreError),
+    #[error("metrics")]
+    Metrics(#[from] crate::metrics::endpoint::EndpointError),
 }
 
 /// What `serve_on` accepts connections on.
@@ -94,15 +96,37 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    serve_on(vetting, keys, Incoming::Plain(listener), limits, shutdown).await
+    serve_with_metrics(vetting, keys, listener, None, limits, shutdown).await
 }
 
-/// Serves on `incoming` until `shutdown` resolves; then reports NOT_SERVING, drains in-flight
-/// calls for at most `limits.shutdown_grace`, and flushes the store.
+/// [`serve`], and Prometheus metrics at `/metrics` on `metrics` (plain HTTP) until it returns.
+pub async fn serve_with_metrics(
+    vetting: Vetting,
+    keys: Arc<Keys>,
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    serve_on(
+        vetting,
+        keys,
+        Incoming::Plain(listener),
+        metrics,
+        limits,
+        shutdown,
+    )
+    .await
+}
+
+/// Serves on `incoming` until `shutdown` resolves (and Prometheus metrics at `/metrics` on
+/// `metrics`, plain HTTP, until it returns); then reports NOT_SERVING, drains in-flight calls for
+/// at most `limits.shutdown_grace`, and flushes the store.
 pub async fn serve_on(
     vetting: Vetting,
     keys: Arc<Keys>,
     incoming: Incoming,
+    metrics: Option<TcpListener>,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
@@ -111,6 +135,10 @@ pub async fn serve_on(
         Incoming::Tls(l, tls) => (l, Some(tls)),
     };
     let addr: SocketAddr = listener.local_addr()?;
+    // Stopped when this returns.
+    let _metrics = metrics
+        .map(|l| crate::metrics::endpoint::start(l, vetting.store.clone()))
+        .transpose()?;
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter
         .set_service_status("", ServingStatus::Serving)
@@ -175,11 +203,13 @@ pub async fn serve_on(
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .max_concurrent_streams(limits.max_calls_per_connection)
+        // Outside the limit: a call's time includes its wait for a permit.
+        .layer(crate::metrics::grpc::GrpcMetricsLayer)
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             limits.concurrency,
         ))
         .layer(tower::util::MapRequestLayer::new(
-            crate::api::note_method::<tonic::body::Body>,
+            crate::api::note_method::<crate::metrics::grpc::Counted<tonic::body::Body>>,
         ))
         .add_service(health)
         .add_service(reflection_v1)

@@ -121,6 +121,7 @@ impl CheckService for CheckApi {
                 }
                 if let Err(e) = keys.still_live(&who) {
                     tracing::warn!(answered, "batch ended: the key is no longer live");
+                    crate::metrics::refused_by(&e);
                     if let (AuthError::Revoked, Some(r)) = (&e, &refusal) {
                         refusals.refused(r);
                     }

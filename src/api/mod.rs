@@ -91,6 +91,7 @@ pub fn authorizer(
                 Ok(req)
             }
             Err(e) => {
+                crate::metrics::refused_by(&e);
                 if let Some(r) = refusal(&req, &e) {
                     refusals.refused(&r);
                 }

@@ -184,6 +184,7 @@ impl Vetting {
         entry.outcome = Some(outcome);
         entry.check_id = check_id.clone();
         self.store.record(now, entry)?;
+        crate::metrics::check_answered(outcome);
         Ok(CheckResult {
             check_id,
             outcome,

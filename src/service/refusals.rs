@@ -172,6 +172,7 @@ impl Refusals {
             ours
         };
         if !admitted {
+            crate::metrics::audit_refusals_dropped(1);
             return Recorded::Counted;
         }
         let peer = r.peer.map(|p| p.to_string()).unwrap_or_default();

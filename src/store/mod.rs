@@ -49,6 +49,7 @@ use crate::core::disclosure::{Facts, Visibility};
 use crate::core::ids::{Id, IdKind};
 use crate::core::model::{Status, Subject};
 use crate::matching::{self, Identity, Prepared};
+use crate::metrics::{self, Timing};
 use keys::ID_LEN;
 pub use owner::Durable;
 
@@ -588,8 +589,9 @@ impl Store {
     fn flush_round(&self) -> Result<owner::RoundResult, StoreError> {
         let data_version = self.data_version()?;
         let change_seq = self.change_head()?;
-        self.journal.sync().map_err(|e| self.journal_error(e))?;
-        self.db.flush()?;
+        metrics::timed(Timing::JournalSync, || self.journal.sync())
+            .map_err(|e| self.journal_error(e))?;
+        metrics::timed(Timing::Flush, || self.db.flush())?;
         Ok(owner::RoundResult {
             data_version,
             change_seq,
@@ -773,6 +775,21 @@ impl Store {
 
     pub fn subject_count(&self) -> usize {
         self.t.subjects.len()
+    }
+
+    /// What disclosure needs of each subject that is not clear (its match record's facts), in
+    /// id order: a walk of every listed person, for counts.
+    pub fn listed_facts(&self) -> impl Iterator<Item = Result<Facts, StoreError>> + '_ {
+        self.t
+            .match_records
+            .iter()
+            .values()
+            .map(|r| decode::<MatchRecord>("match_records", &r?).map(|m| m.facts))
+    }
+
+    /// Events in the audit chain, those still in the check journal included.
+    pub fn audit_len(&self) -> u64 {
+        lock(&self.chain.state).seq
     }
 
     /// Audit events in sequence order from `from` inclusive: `(sequence in key, event or None when

@@ -83,7 +83,7 @@ impl TestServer {
 
     /// [`TestServer::start_in`] with the given limits.
     pub async fn start_with(dir: TempDir, clock: Clock, limits: Limits) -> Self {
-        Self::serving(dir, clock, limits, None).await
+        Self::serving(dir, clock, limits, None, None).await
     }
 
     /// [`TestServer::start`] over TLS from `tls`; `channel` is a TLS channel with `client`'s
@@ -95,7 +95,17 @@ impl TestServer {
             ..Limits::default()
         };
         let dir = tempfile::tempdir().unwrap();
-        Self::serving(dir, Clock::fixed(NOW_MS), limits, Some((tls, client))).await
+        Self::serving(dir, Clock::fixed(NOW_MS), limits, Some((tls, client)), None).await
+    }
+
+    /// [`TestServer::start_with`], serving metrics on `metrics` too when given.
+    pub async fn start_serving(
+        dir: TempDir,
+        clock: Clock,
+        limits: Limits,
+        metrics: Option<tokio::net::TcpListener>,
+    ) -> Self {
+        Self::serving(dir, clock, limits, None, metrics).await
     }
 
     async fn serving(
@@ -103,6 +113,7 @@ impl TestServer {
         clock: Clock,
         limits: Limits,
         tls: Option<(vetting::tls::Tls, ClientTlsConfig)>,
+        metrics: Option<tokio::net::TcpListener>,
     ) -> Self {
         let store = open_store(dir.path()).await;
         let file = KeyFile::in_dir(dir.path());
@@ -125,6 +136,7 @@ impl TestServer {
             vetting,
             Arc::new(Keys::new(file)),
             incoming,
+            metrics,
             limits,
             async {
                 let _ = rx.await;

@@ -23,6 +23,7 @@ mod eval;
 mod fuzz;
 mod grpcurl;
 mod load;
+mod metrics;
 mod registry;
 mod streams;
 mod tls;
