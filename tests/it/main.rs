@@ -22,6 +22,7 @@ mod durability;
 mod eval;
 mod grpcurl;
 mod load;
+mod python;
 mod registry;
 mod transfer;
 mod variants;
