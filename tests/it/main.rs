@@ -24,6 +24,7 @@ mod fuzz;
 mod grpcurl;
 mod load;
 mod metrics;
+mod python;
 mod registry;
 mod streams;
 mod tls;
