@@ -29,6 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_client(true)
         .build_server(true)
         .extern_path(".google.rpc", "crate::pb::rpc")
+        .codec_path("crate::api::codec::VettingCodec")
         .compile_fds(fds)?;
     Ok(())
 }

@@ -211,6 +211,9 @@ pub async fn serve_on(
         .layer(tower::util::MapRequestLayer::new(
             crate::api::note_method::<crate::metrics::grpc::Counted<tonic::body::Body>>,
         ))
+        .layer(tower::util::MapResponseLayer::new(
+            crate::api::status::size_limit_convention,
+        ))
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod codec;
 pub mod convert;
 pub mod monitoring;
 pub mod peer;

@@ -62,3 +62,40 @@ impl From<AuthError> for Status {
         }
     }
 }
+
+/// tonic answers a message over the size limit `OUT_OF_RANGE` ("decoded message length too
+/// large", and likewise for an answer too large to encode); gRPC's convention, and every other
+/// gRPC server, says `RESOURCE_EXHAUSTED`. No handler here answers `OUT_OF_RANGE`, so a layer
+/// of the server ([`size_limit_convention`]) rewrites that code where tonic puts it: in the
+/// headers of a trailers-only answer, or in a stream's trailers.
+const OUT_OF_RANGE: &str = "11";
+const RESOURCE_EXHAUSTED: &str = "8";
+
+fn rewrite(headers: &mut http::HeaderMap) {
+    if headers
+        .get("grpc-status")
+        .is_some_and(|v| v.as_bytes() == OUT_OF_RANGE.as_bytes())
+    {
+        headers.insert(
+            "grpc-status",
+            http::HeaderValue::from_static(RESOURCE_EXHAUSTED),
+        );
+    }
+}
+
+/// See [`OUT_OF_RANGE`]: a `tower::util::MapResponseLayer` function.
+pub fn size_limit_convention(
+    mut res: http::Response<tonic::body::Body>,
+) -> http::Response<tonic::body::Body> {
+    use http_body_util::BodyExt;
+    rewrite(res.headers_mut());
+    res.map(|body| {
+        tonic::body::Body::new(body.map_frame(|frame| match frame.into_trailers() {
+            Ok(mut trailers) => {
+                rewrite(&mut trailers);
+                http_body::Frame::trailers(trailers)
+            }
+            Err(frame) => frame,
+        }))
+    })
+}

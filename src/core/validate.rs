@@ -18,7 +18,9 @@ impl Invalid {
     }
 }
 
-use super::identity::{Date, Identifier, IdentifierScheme, PersonName, fold_identifier};
+use super::identity::{
+    Date, Identifier, IdentifierScheme, PersonName, fold_identifier, is_default_ignorable,
+};
 
 /// Longest accepted name part, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
@@ -71,10 +73,22 @@ fn name_part(field: &str, value: &str) -> Result<(), Invalid> {
     if value.chars().any(char::is_control) {
         return Err(Invalid::new(field, "contains control characters"));
     }
-    if !value.trim().is_empty() && !value.chars().any(char::is_alphabetic) {
+    if !is_blank(value)
+        && !value
+            .chars()
+            .any(|c| c.is_alphabetic() && !is_default_ignorable(c))
+    {
         return Err(Invalid::new(field, "must contain letters"));
     }
     Ok(())
+}
+
+/// Nothing a reader would see: only spaces and invisible (default-ignorable) characters, such
+/// as U+3164 HANGUL FILLER, which Unicode counts as a letter.
+fn is_blank(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_whitespace() || is_default_ignorable(c))
 }
 
 /// A person's name: a family name is required, given names may be absent (a mononym).
@@ -84,7 +98,7 @@ pub fn person_name(field: &str, name: Option<&PersonName>) -> Result<(), Invalid
     };
     name_part(&format!("{field}.given_names"), &name.given_names)?;
     name_part(&format!("{field}.family_name"), &name.family_name)?;
-    if name.family_name.trim().is_empty() {
+    if is_blank(&name.family_name) {
         return Err(Invalid::new(format!("{field}.family_name"), "required"));
     }
     Ok(())
@@ -291,6 +305,29 @@ mod tests {
         assert!(person_name("n", Some(&PersonName::new("A\u{0}", "Lee"))).is_err());
     }
 
+    /// The defect: a family name made only of U+3164 HANGUL FILLER (a "letter" to Unicode that
+    /// shows as nothing) was accepted, giving a record no one could find by name.
+    #[test]
+    fn a_name_made_only_of_invisible_characters_is_refused() {
+        for invisible in [
+            "\u{3164}",
+            "\u{3164}\u{3164}",
+            " \u{200b} ",
+            "\u{115f}\u{ffa0}",
+            "\u{2060}",
+        ] {
+            let e = person_name("name", Some(&PersonName::new("Ann", invisible))).unwrap_err();
+            assert_eq!(e.field, "name.family_name", "{invisible:?}");
+            assert_eq!(e.problem, "required");
+            // Invisible given names are no given names (a mononym is allowed).
+            assert!(person_name("name", Some(&PersonName::new(invisible, "Smith"))).is_ok());
+        }
+        let e =
+            person_name("name", Some(&PersonName::new("Ann", "\u{3164}-\u{3164}"))).unwrap_err();
+        assert!(e.problem.contains("letters"), "{e:?}");
+        assert!(person_name("name", Some(&PersonName::new("Ann", "Sm\u{200b}ith"))).is_ok());
+    }
+
     #[test]
     fn dates() {
         let today = Date::new(2026, 11, 22);
@@ -372,10 +409,11 @@ mod fuzz {
             let part_ok = |s: &str| {
                 s.chars().count() <= MAX_NAME_CHARS
                     && no_controls(s, None)
-                    && (s.trim().is_empty() || s.chars().any(char::is_alphabetic))
+                    && (s.chars().all(|c| c.is_whitespace() || is_default_ignorable(c))
+                        || s.chars().any(|c| c.is_alphabetic() && !is_default_ignorable(c)))
             };
             match person_name("subject.name", Some(&name)) {
-                Ok(()) => prop_assert!(part_ok(&given) && part_ok(&family) && !family.trim().is_empty()),
+                Ok(()) => prop_assert!(part_ok(&given) && part_ok(&family) && !family.chars().all(|c| c.is_whitespace() || is_default_ignorable(c))),
                 Err(e) => prop_assert!(
                     e.field == "subject.name.given_names" || e.field == "subject.name.family_name",
                     "{}", e
