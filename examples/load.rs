@@ -534,6 +534,7 @@ fn start_vetting(rt: &Runtime, set: &Path) -> Vettingd {
         .expect("registrar key");
     let limits = Limits {
         shutdown_grace: Duration::from_secs(2),
+        shutdown_notice: Duration::ZERO,
         ..Limits::default()
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -17,6 +17,9 @@ use crate::store::{Store, StoreOptions};
 
 /// Exit code for bad usage or configuration (BSD sysexits EX_USAGE).
 pub const EXIT_USAGE: i32 = 64;
+/// The smallest page cache `serve` accepts, in MiB (sled panics with none).
+pub const MIN_CACHE_MB: u64 = 16;
+
 /// Exit code for any other failure.
 pub const EXIT_FAILURE: i32 = 1;
 
@@ -127,6 +130,10 @@ pub struct ServeArgs {
     /// Longest a unary call may take, in seconds.
     #[arg(long, env = "VETTING_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// At shutdown, how long to go on serving with health NOT_SERVING before draining, in
+    /// seconds, so that load balancers and health checks see NOT_SERVING and move away.
+    #[arg(long, env = "VETTING_SHUTDOWN_NOTICE_SECS", default_value_t = 2)]
+    pub shutdown_notice_secs: u64,
     /// How long in-flight calls may drain at shutdown, in seconds.
     #[arg(long, env = "VETTING_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
@@ -175,6 +182,7 @@ impl ServeArgs {
             concurrency: self.concurrency_limit,
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            shutdown_notice: Duration::from_secs(self.shutdown_notice_secs),
             max_streams: self.max_streams,
             max_calls_per_connection: self.max_calls_per_connection,
         }
@@ -210,6 +218,11 @@ impl ServeArgs {
                 "--max-message-bytes must be at least 1024; --concurrency-limit, --max-candidates, --max-streams and --max-calls-per-connection at least 1"
                     .into(),
             );
+        }
+        if self.cache_mb < MIN_CACHE_MB {
+            return Err(format!(
+                "--cache-mb must be at least {MIN_CACHE_MB} (sled cannot run without a page cache)"
+            ));
         }
         if self.request_timeout_secs == 0 {
             return Err("--request-timeout-secs must be at least 1".into());
@@ -259,6 +272,48 @@ fn open_store(data_dir: &Path, opts: StoreOptions) -> Result<Store, Failure> {
     crate::store::rebuild::open(data_dir, opts).map_err(|e| Failure::from_error(&e))
 }
 
+/// The store of `data_dir`, which must hold one already: a command that only reads (export,
+/// verify-audit, reindex) must not create an empty store in a mistyped directory and report on
+/// it as if all were well.
+fn existing_store(data_dir: &Path, opts: StoreOptions) -> Result<Store, Failure> {
+    need_store(data_dir)?;
+    open_store(data_dir, opts)
+}
+
+fn need_store(data_dir: &Path) -> Result<(), Failure> {
+    if store_dir(data_dir).is_dir() {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "no store in {} (is --data-dir right? `vetting serve` or `vetting import` makes one)",
+            data_dir.display()
+        )))
+    }
+}
+
+/// The key file of `data_dir`, which must exist: `keys` never creates a directory, so that a
+/// mistyped --data-dir gets an error rather than a key file the server never reads.
+fn key_file(data_dir: &Path) -> Result<KeyFile, Failure> {
+    if data_dir.is_dir() {
+        Ok(KeyFile::in_dir(data_dir))
+    } else {
+        Err(Failure::usage(format!(
+            "data directory {} does not exist (is --data-dir right? create it, or start `vetting serve` on it once)",
+            data_dir.display()
+        )))
+    }
+}
+
+/// An error of `keys`: a bad organisation is the caller's (64), the rest the machine's.
+fn key_failure(e: &crate::auth::AuthError) -> Failure {
+    match e {
+        crate::auth::AuthError::BadOrganisation
+        | crate::auth::AuthError::KeyNotFound(_)
+        | crate::auth::AuthError::AlreadyRevoked(_) => Failure::usage(e.to_string()),
+        _ => Failure::from_error(e),
+    }
+}
+
 fn format_ms(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .ok()
@@ -290,9 +345,9 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
                 role,
                 organisation,
             } => {
-                let (info, token) = KeyFile::in_dir(&dir.data_dir)
+                let (info, token) = key_file(&dir.data_dir)?
                     .create(role, &organisation, &clock)
-                    .map_err(|e| Failure::from_error(&e))?;
+                    .map_err(|e| key_failure(&e))?;
                 eprintln!(
                     "created {} ({}, {}); the token below is shown only once",
                     info.key_id,
@@ -303,9 +358,9 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
                 Ok(())
             }
             KeysCommand::List { dir } => {
-                let keys = KeyFile::in_dir(&dir.data_dir)
+                let keys = key_file(&dir.data_dir)?
                     .list()
-                    .map_err(|e| Failure::from_error(&e))?;
+                    .map_err(|e| key_failure(&e))?;
                 println!(
                     "{:<30} {:<10} {:<22} {:<22} ORGANISATION",
                     "KEY", "ROLE", "CREATED", "REVOKED"
@@ -323,9 +378,9 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
                 Ok(())
             }
             KeysCommand::Revoke { dir, key_id } => {
-                let k = KeyFile::in_dir(&dir.data_dir)
+                let k = key_file(&dir.data_dir)?
                     .revoke(&key_id, &clock)
-                    .map_err(|e| Failure::from_error(&e))?;
+                    .map_err(|e| key_failure(&e))?;
                 eprintln!(
                     "revoked {} ({}, {})",
                     k.key_id,
@@ -336,6 +391,7 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
             }
         },
         Command::Reindex(dir) => {
+            need_store(&dir.data_dir)?;
             let n =
                 crate::store::rebuild::reindex(&dir.data_dir, StoreOptions::default().cache_bytes)
                     .map_err(|e| Failure::from_error(&e))?;
@@ -362,7 +418,10 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Export(dir) => {
-            let v = Vetting::new(open_store(&dir.data_dir, StoreOptions::default())?, clock);
+            let v = Vetting::new(
+                existing_store(&dir.data_dir, StoreOptions::default())?,
+                clock,
+            );
             let n = v
                 .export_lines(std::io::stdout().lock())
                 .map_err(|e| Failure::from_error(&e))?;
@@ -372,7 +431,7 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::VerifyAudit(dir) => {
-            let store = open_store(&dir.data_dir, StoreOptions::default())?;
+            let store = existing_store(&dir.data_dir, StoreOptions::default())?;
             let v = Vetting::new(store, clock)
                 .verify_audit_log()
                 .map_err(|e| Failure::from_error(&e))?;

@@ -40,6 +40,9 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// How long in-flight calls may drain at shutdown before they are cut.
     pub shutdown_grace: Duration,
+    /// How long the server goes on serving at shutdown, health answering NOT_SERVING, before
+    /// it drains (so that health checks see NOT_SERVING, not a refused connection).
+    pub shutdown_notice: Duration,
     /// Most streams (CheckBatch) open at once, over all connections.
     pub max_streams: usize,
     /// Most calls open at once on one connection (HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS`).
@@ -53,6 +56,7 @@ impl Default for Limits {
             concurrency: 256,
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            shutdown_notice: Duration::from_secs(2),
             max_streams: 1024,
             max_calls_per_connection: 128,
         }
@@ -260,11 +264,23 @@ pub async fn serve_on(
     tokio::select! {
         r = &mut server => r?,
         () = shutdown => {
-            tracing::info!("shutting down: NOT_SERVING, draining");
+            tracing::info!(
+                notice_ms = u64::try_from(limits.shutdown_notice.as_millis()).unwrap_or(u64::MAX),
+                "shutting down: NOT_SERVING, still serving for the notice period, then draining"
+            );
             stop_warming.0.store(true, Ordering::Relaxed);
             reporter.set_service_status("", ServingStatus::NotServing).await;
             for s in SERVICES {
                 reporter.set_service_status(s, ServingStatus::NotServing).await;
+            }
+            // Health checkers and load balancers see NOT_SERVING (rather than connections
+            // refused) and send new calls elsewhere; calls that still come are served.
+            let noticed = tokio::select! {
+                r = &mut server => Some(r),
+                () = tokio::time::sleep(limits.shutdown_notice) => None,
+            };
+            if let Some(r) = noticed {
+                r?;
             }
             let _ = stop_tx.send(());
             match tokio::time::timeout(limits.shutdown_grace, &mut server).await {

@@ -130,7 +130,10 @@ impl CheckService for CheckApi {
                 }
                 // A message that is not a CheckRequest leaves the stream unreadable: it is
                 // answered, and then the stream ends with the same error.
-                let broken = chunk.iter().position(Result::is_err);
+                let broken = chunk
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, r)| r.as_ref().err().map(|e| (i, unreadable(index + i, e))));
                 let base = index;
                 index += chunk.len();
                 let who = who.clone();
@@ -144,13 +147,13 @@ impl CheckService for CheckApi {
                         let mut answers = Vec::with_capacity(chunk.len());
                         for (i, r) in chunk.into_iter().enumerate() {
                             let (client_ref, answer) = match r {
-                                Err(e) => (
-                                    String::new(),
-                                    Err(Error::invalid(
-                                        format!("request {}", base + i),
-                                        e.message().to_owned(),
-                                    )),
-                                ),
+                                Err(e) => {
+                                    answers.push(Ok(refused_out(
+                                        String::new(),
+                                        &unreadable(base + i, &e),
+                                    )));
+                                    continue;
+                                }
                                 Ok(r) => {
                                     let answer = check_in(&r)
                                         .map_err(|e| prefix(base + i, e))
@@ -199,13 +202,8 @@ impl CheckService for CheckApi {
                         return;
                     }
                 }
-                if let Some(at) = broken {
-                    let _ = tx
-                        .send(Err(Status::invalid_argument(format!(
-                            "request {}: not a CheckRequest; the stream cannot be read on",
-                            base + at
-                        ))))
-                        .await;
+                if let Some((_, status)) = broken {
+                    let _ = tx.send(Err(status)).await;
                     return;
                 }
             }
@@ -229,6 +227,23 @@ impl CheckService for CheckApi {
         );
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
+}
+
+/// The error of a request that could not be read off the stream (not protobuf, or over the
+/// size limit: tonic's `OUT_OF_RANGE` is gRPC's `RESOURCE_EXHAUSTED`). The stream cannot be
+/// read past it.
+fn unreadable(index: usize, e: &Status) -> Status {
+    let code = match e.code() {
+        tonic::Code::OutOfRange => tonic::Code::ResourceExhausted,
+        c => c,
+    };
+    Status::new(
+        code,
+        format!(
+            "request {index}: {}; the stream cannot be read past it",
+            e.message()
+        ),
+    )
 }
 
 /// The answer to a batch request that could not be checked: its `client_ref` and the error.

@@ -105,6 +105,7 @@ async fn a_graceful_restart_keeps_subjects_listings_and_the_audit_chain() {
 async fn health_turns_not_serving_when_shutdown_begins() {
     let limits = Limits {
         shutdown_grace: Duration::from_millis(500),
+        shutdown_notice: Duration::ZERO,
         ..Limits::default()
     };
     let mut s =

@@ -76,6 +76,7 @@ impl TestServer {
     pub async fn start_in(dir: TempDir, clock: Clock) -> Self {
         let limits = Limits {
             shutdown_grace: Duration::from_secs(5),
+            shutdown_notice: Duration::ZERO,
             ..Limits::default()
         };
         Self::start_with(dir, clock, limits).await
@@ -92,6 +93,7 @@ impl TestServer {
     pub async fn start_tls(tls: vetting::tls::Tls, client: ClientTlsConfig) -> Self {
         let limits = Limits {
             shutdown_grace: Duration::from_secs(5),
+            shutdown_notice: Duration::ZERO,
             ..Limits::default()
         };
         let dir = tempfile::tempdir().unwrap();
@@ -519,6 +521,9 @@ impl ChildServer {
             "--shutdown-grace-secs",
             "3",
         ];
+        if !extra.contains(&"--shutdown-notice-secs") {
+            args.extend_from_slice(&["--shutdown-notice-secs", "0"]);
+        }
         args.extend_from_slice(extra);
         let child = vetting_cmd(&args)
             .stdin(Stdio::null())

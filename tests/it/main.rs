@@ -17,6 +17,7 @@ mod auth;
 mod changelog;
 mod checks;
 mod crash;
+mod defects;
 mod demo_data;
 mod durability;
 mod eval;

@@ -449,6 +449,7 @@ async fn metrics_test() {
     let maddr = metrics.local_addr().unwrap();
     let limits = Limits {
         shutdown_grace: Duration::from_secs(5),
+        shutdown_notice: Duration::ZERO,
         ..Limits::default()
     };
     let dir = tempfile::tempdir().unwrap();

@@ -17,16 +17,20 @@ use vetting::server::Limits;
 use crate::harness::*;
 
 /// The gRPC frame of one message: flag, length, bytes.
-fn grpc_frame(m: &impl Message) -> Bytes {
-    let body = m.encode_to_vec();
+pub fn grpc_frame(m: &impl Message) -> Bytes {
+    raw_frame(&m.encode_to_vec())
+}
+
+/// The gRPC frame of `body`, whatever it holds.
+pub fn raw_frame(body: &[u8]) -> Bytes {
     let mut b = BytesMut::with_capacity(body.len() + 5);
     b.put_u8(0);
     b.put_u32(u32::try_from(body.len()).unwrap());
-    b.put_slice(&body);
+    b.put_slice(body);
     b.freeze()
 }
 
-fn batch_request(i: usize, valid: bool) -> pb::CheckRequest {
+pub fn batch_request(i: usize, valid: bool) -> pb::CheckRequest {
     let mut r = stranger(i);
     r.client_ref = format!("r{i}");
     if !valid {
@@ -36,10 +40,11 @@ fn batch_request(i: usize, valid: bool) -> pb::CheckRequest {
 }
 
 /// What a raw HTTP/2 client saw of a CheckBatch.
-struct Seen {
-    answers: Vec<pb::CheckResponse>,
-    grpc_status: Option<String>,
-    error: Option<String>,
+pub struct Seen {
+    pub answers: Vec<pb::CheckResponse>,
+    pub grpc_status: Option<String>,
+    pub grpc_message: Option<String>,
+    pub error: Option<String>,
 }
 
 /// A CheckBatch sent the way grpcurl and grpcio send one: every request in a DATA frame of its
@@ -47,6 +52,16 @@ struct Seen {
 /// with the answers read as they come. tonic's own client packs many requests into one frame,
 /// which hides what small frames do to the server.
 async fn raw_batch(addr: std::net::SocketAddr, token: &str, requests: Vec<Bytes>) -> Seen {
+    raw_call(addr, "/vetting.v1.CheckService/CheckBatch", token, requests).await
+}
+
+/// A call to `path` with `frames` as the request body, each in a DATA frame of its own.
+pub async fn raw_call(
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: &str,
+    requests: Vec<Bytes>,
+) -> Seen {
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     tcp.set_nodelay(true).unwrap();
     let (client, conn) = h2::client::handshake(tcp).await.unwrap();
@@ -54,7 +69,7 @@ async fn raw_batch(addr: std::net::SocketAddr, token: &str, requests: Vec<Bytes>
     let mut client = client.ready().await.unwrap();
     let req = http::Request::builder()
         .method("POST")
-        .uri(format!("http://{addr}/vetting.v1.CheckService/CheckBatch"))
+        .uri(format!("http://{addr}{path}"))
         .header("content-type", "application/grpc")
         .header("te", "trailers")
         .header("authorization", format!("Bearer {token}"))
@@ -71,6 +86,7 @@ async fn raw_batch(addr: std::net::SocketAddr, token: &str, requests: Vec<Bytes>
     let mut seen = Seen {
         answers: Vec::new(),
         grpc_status: None,
+        grpc_message: None,
         error: None,
     };
     let response = match response.await {
@@ -82,6 +98,10 @@ async fn raw_batch(addr: std::net::SocketAddr, token: &str, requests: Vec<Bytes>
     };
     if let Some(s) = response.headers().get("grpc-status") {
         seen.grpc_status = Some(s.to_str().unwrap().to_owned());
+        seen.grpc_message = response
+            .headers()
+            .get("grpc-message")
+            .map(|m| m.to_str().unwrap().to_owned());
         return seen;
     }
     let mut body = response.into_body();
@@ -205,6 +225,7 @@ async fn streams_over_the_cap_are_refused_resource_exhausted() {
     let limits = Limits {
         max_streams: 2,
         shutdown_grace: Duration::from_secs(5),
+        shutdown_notice: Duration::ZERO,
         ..Limits::default()
     };
     let s =
