@@ -99,7 +99,10 @@ impl Vetting {
         loop {
             attempt += 1;
             let version = self.store.data_version()?;
-            let ids = self.store.candidates(&keys, self.max_candidates, keep)?;
+            let published_only = visibility == disclosure::Visibility::PublishedOnly;
+            let ids = self
+                .store
+                .candidates(&keys, self.max_candidates, published_only, keep)?;
             if ids.len() >= self.max_candidates {
                 tracing::warn!(
                     limit = self.max_candidates,

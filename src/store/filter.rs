@@ -89,6 +89,58 @@ impl KeyFilter {
     }
 }
 
+/// The key filters of the index: one of every key, for callers who see everything, and one of
+/// the keys of subjects that the public view shows, for `PublishedOnly` callers. A public check
+/// of someone the public may not see then skips the lookups as a stranger's does, rather than
+/// reading index entries it must pass over: the extra work was a timing signal that something
+/// hidden was found (see `core::disclosure`).
+#[derive(Debug)]
+pub struct Filters {
+    all: KeyFilter,
+    published: KeyFilter,
+}
+
+/// The published filter's bits: 2^26 (8 MiB); the public sees a small part of the registry.
+const PUBLISHED_BITS_LOG2: u32 = 26;
+
+impl Default for Filters {
+    fn default() -> Self {
+        Self {
+            all: KeyFilter::default(),
+            published: KeyFilter::with_bits_log2(PUBLISHED_BITS_LOG2),
+        }
+    }
+}
+
+impl Filters {
+    /// Records an index entry under `key`, of a subject the public view shows or not.
+    pub fn insert(&self, key: &[u8], published: bool) {
+        self.all.insert(key);
+        if published {
+            self.published.insert(key);
+        }
+    }
+
+    /// False only when the index certainly holds no entry under `key` that the caller may see
+    /// (`published_only`: a public caller). Always true until ready.
+    pub fn may_hold(&self, key: &[u8], published_only: bool) -> bool {
+        if published_only {
+            self.published.may_hold(key)
+        } else {
+            self.all.may_hold(key)
+        }
+    }
+
+    pub fn set_ready(&self) {
+        self.all.set_ready();
+        self.published.set_ready();
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.all.is_ready()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +164,16 @@ mod tests {
             .count();
         // 2,000 keys in 65,536 bits with 7 probes: about 0.01%.
         assert!(false_positives < 100, "{false_positives} false positives");
+    }
+
+    #[test]
+    fn a_public_caller_consults_only_the_published_keys() {
+        let f = Filters::default();
+        f.insert(b"n|hidden", false);
+        f.insert(b"n|shown", true);
+        f.set_ready();
+        assert!(f.may_hold(b"n|hidden", false));
+        assert!(!f.may_hold(b"n|hidden", true));
+        assert!(f.may_hold(b"n|shown", true) && f.may_hold(b"n|shown", false));
     }
 }

@@ -31,26 +31,39 @@ pub fn index_prefix(blocking_key: &str) -> Vec<u8> {
 
 /// The value of an index entry: the listed person's date of birth (`year` as u16, month, day;
 /// 0 for an unknown month or day), so a check can pass over candidates whose date rules them out
-/// without fetching them. Empty when the date is unknown (or the year is out of range).
-pub fn index_value(dob: Option<crate::core::identity::Date>) -> Vec<u8> {
-    match dob.and_then(|d| u16::try_from(d.year).ok().map(|y| (y, d))) {
+/// without fetching them; nothing when the date is unknown (or the year is out of range). Then
+/// one byte: 1 when the public view (`Visibility::PublishedOnly`) shows the subject, so that a
+/// public check passes over the others unfetched, as it would a stranger.
+pub fn index_value(dob: Option<crate::core::identity::Date>, published: bool) -> Vec<u8> {
+    let mut v = match dob.and_then(|d| u16::try_from(d.year).ok().map(|y| (y, d))) {
         Some((y, d)) => {
             let [a, b] = y.to_be_bytes();
             vec![a, b, d.month, d.day]
         }
         None => Vec::new(),
-    }
+    };
+    v.push(u8::from(published));
+    v
 }
 
-/// Reads [`index_value`]; `None` for an empty (or unrecognised) value.
+/// Reads [`index_value`]'s date; `None` for no date (or an unrecognised value).
 pub fn index_value_dob(value: &[u8]) -> Option<crate::core::identity::Date> {
     match value {
-        [a, b, m, d] => Some(crate::core::identity::Date::new(
+        [a, b, m, d] | [a, b, m, d, _] => Some(crate::core::identity::Date::new(
             i32::from(u16::from_be_bytes([*a, *b])),
             *m,
             *d,
         )),
         _ => None,
+    }
+}
+
+/// Whether [`index_value`] says the public view shows the subject. A value without the flag
+/// (index format 7 or before) says yes: the lookup is made, as it was.
+pub fn index_value_published(value: &[u8]) -> bool {
+    match value {
+        [f] | [_, _, _, _, f] => *f != 0,
+        _ => true,
     }
 }
 

@@ -152,6 +152,11 @@ impl MatchRecord {
     pub fn status_for(&self, v: Visibility) -> Status {
         self.facts.status(v)
     }
+
+    /// Whether the public view shows this subject at all.
+    pub fn published(&self) -> bool {
+        self.status_for(Visibility::PublishedOnly) != Status::Clear
+    }
 }
 
 /// What a retried create finds: the first answer's id and the request's fingerprint.
@@ -241,7 +246,7 @@ pub struct Store {
     /// sled's page cache, in bytes.
     cache_bytes: u64,
     /// The blocking keys the candidate index holds (see [`filter`]).
-    filter: Arc<filter::KeyFilter>,
+    filter: Arc<filter::Filters>,
 }
 
 /// The data directory a store at `path` (`DATA_DIR/store`) belongs to: what errors name, since
@@ -725,21 +730,27 @@ impl Store {
 
     /// Subject ids under any of `blocking_keys`, each once, at most `limit`. `keep(key, dob)` is
     /// asked of every entry with the blocking key and the listed person's date of birth as the
-    /// index holds it (`None` when unknown); entries it refuses are passed over unfetched.
+    /// index holds it (`None` when unknown); entries it refuses are passed over unfetched. For a
+    /// `published_only` caller (the public view), keys and entries of subjects that view does not
+    /// show are passed over as if absent: the same work as for a stranger.
     pub fn candidates(
         &self,
         blocking_keys: &[String],
         limit: usize,
+        published_only: bool,
         keep: impl Fn(&str, Option<crate::core::identity::Date>) -> bool,
     ) -> Result<Vec<[u8; ID_LEN]>, StoreError> {
         let mut ids = BTreeSet::new();
         'keys: for k in blocking_keys {
             let prefix = keys::index_prefix(k);
-            if !self.filter.may_hold(&prefix) {
+            if !self.filter.may_hold(&prefix, published_only) {
                 continue;
             }
             for entry in self.t.index.scan_prefix(prefix) {
                 let (key, value) = entry?;
+                if published_only && !keys::index_value_published(&value) {
+                    continue;
+                }
                 if !keep(k, keys::index_value_dob(&value)) {
                     continue;
                 }
@@ -967,7 +978,7 @@ impl Store {
         let insert_all = |run: &[(Vec<u8>, Vec<u8>)]| -> Result<(), StoreError> {
             for (k, v) in run {
                 if let Some(prefix) = keys::index_entry_prefix(k) {
-                    self.filter.insert(prefix);
+                    self.filter.insert(prefix, keys::index_value_published(v));
                 }
                 self.t.index.insert(k.as_slice(), v.as_slice())?;
             }
@@ -1028,7 +1039,7 @@ impl Store {
             }
             let (k, v) = r?;
             if let Some(prefix) = keys::index_entry_prefix(&k) {
-                self.filter.insert(prefix);
+                self.filter.insert(prefix, keys::index_value_published(&v));
             }
             warmed.entries += 1;
             warmed.bytes += (k.len() + v.len()) as u64;
@@ -1135,7 +1146,7 @@ pub struct IndexEntries(Vec<(Vec<u8>, Vec<u8>)>);
 impl IndexEntries {
     /// Adds the entries of subject `id`, whose match record is `rec`.
     pub fn add(&mut self, id: &[u8; ID_LEN], rec: &MatchRecord) {
-        let value = keys::index_value(rec.prepared.date_of_birth());
+        let value = keys::index_value(rec.prepared.date_of_birth(), rec.published());
         for k in matching::index_keys(&rec.prepared) {
             self.0.push((keys::index_entry(&k, id), value.clone()));
         }
@@ -1257,7 +1268,7 @@ pub struct Tx<'a> {
     audit_by_subject: &'a TransactionalTree,
     audit_by_org: &'a TransactionalTree,
     changes: &'a TransactionalTree,
-    filter: &'a filter::KeyFilter,
+    filter: &'a filter::Filters,
     /// The audit chain's head as this attempt of the transaction moves it.
     head: &'a RefCell<(u64, String)>,
 }
@@ -1299,12 +1310,19 @@ impl Tx<'_> {
             self.index.remove(keys::index_entry(k, bytes))?;
         }
         // Every entry carries the date of birth, so a changed date rewrites them all.
-        let value = keys::index_value(new_rec.as_ref().and_then(|r| r.prepared.date_of_birth()));
-        let old_value = keys::index_value(old.as_ref().and_then(|r| r.prepared.date_of_birth()));
+        let value_of = |r: Option<&MatchRecord>| {
+            keys::index_value(
+                r.and_then(|r| r.prepared.date_of_birth()),
+                r.is_some_and(MatchRecord::published),
+            )
+        };
+        let value = value_of(new_rec.as_ref());
+        let old_value = value_of(old.as_ref());
+        let published = keys::index_value_published(&value);
         for k in &new_keys {
             // Before the entry: a check that finds the entry has passed the filter. (A
             // transaction tried again, or aborted, leaves a bit set: a wasted lookup at most.)
-            self.filter.insert(&keys::index_prefix(k));
+            self.filter.insert(&keys::index_prefix(k), published);
             if value != old_value || !old_keys.contains(k) {
                 self.index
                     .insert(keys::index_entry(k, bytes), value.as_slice())?;
