@@ -91,7 +91,9 @@ impl CheckService for CheckApi {
         let refusal = refusal(&req, &AuthError::Revoked);
         let refusals = self.refusals.clone();
         let mut incoming = req.into_inner();
-        let (tx, rx) = mpsc::channel(ANSWERS_QUEUED);
+        // Boxed: the channel's slots are allocated 32 at a time, and an answer unboxed is a few
+        // hundred bytes; an idle stream holds the slots.
+        let (tx, rx) = mpsc::channel::<Box<Result<pb::CheckResponse, Status>>>(ANSWERS_QUEUED);
         let v = self.v.clone();
         let keys = self.keys.clone();
         let mut cut = self.cut.clone();
@@ -125,7 +127,7 @@ impl CheckService for CheckApi {
                     if let (AuthError::Revoked, Some(r)) = (&e, &refusal) {
                         refusals.refused(r);
                     }
-                    let _ = tx.send(Err(Status::from(e))).await;
+                    let _ = tx.send(Box::new(Err(Status::from(e)))).await;
                     return;
                 }
                 // A message that is not a CheckRequest leaves the stream unreadable: it is
@@ -137,7 +139,9 @@ impl CheckService for CheckApi {
                 let base = index;
                 index += chunk.len();
                 let who = who.clone();
-                let out = run_check(
+                // Boxed: the task of an idle stream keeps its size, which would otherwise be
+                // that of the check's whole future.
+                let out = Box::pin(run_check(
                     &v,
                     "CheckBatch.chunk",
                     &who.clone(),
@@ -179,12 +183,12 @@ impl CheckService for CheckApi {
                         }
                         Ok((answers, seen))
                     },
-                )
+                ))
                 .await;
                 let answers = match out {
                     Ok(a) => a,
                     Err(status) => {
-                        let _ = tx.send(Err(status)).await;
+                        let _ = tx.send(Box::new(Err(status))).await;
                         return;
                     }
                 };
@@ -195,7 +199,7 @@ impl CheckService for CheckApi {
                     } else if !failed {
                         answered += 1;
                     }
-                    if tx.send(a.map_err(Status::from)).await.is_err() {
+                    if tx.send(Box::new(a.map_err(Status::from))).await.is_err() {
                         return;
                     }
                     if failed {
@@ -203,7 +207,7 @@ impl CheckService for CheckApi {
                     }
                 }
                 if let Some((_, status)) = broken {
-                    let _ = tx.send(Err(status)).await;
+                    let _ = tx.send(Box::new(Err(status))).await;
                     return;
                 }
             }
@@ -216,16 +220,16 @@ impl CheckService for CheckApi {
                     () = cut.wait_for(|c| *c).map(drop) => {
                         tracing::warn!("batch cut at the end of the shutdown's grace period");
                         let _ = cut_tx
-                            .send(Err(Status::unavailable(
+                            .send(Box::new(Err(Status::unavailable(
                                 "the server is shutting down: send the requests not answered again",
-                            )))
+                            ))))
                             .await;
                     }
                 }
             }
             .instrument(span),
         );
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx).map(|a| *a))))
     }
 }
 

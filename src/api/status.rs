@@ -63,11 +63,8 @@ impl From<AuthError> for Status {
     }
 }
 
-/// tonic answers a message over the size limit `OUT_OF_RANGE` ("decoded message length too
-/// large", and likewise for an answer too large to encode); gRPC's convention, and every other
-/// gRPC server, says `RESOURCE_EXHAUSTED`. No handler here answers `OUT_OF_RANGE`, so a layer
-/// of the server ([`size_limit_convention`]) rewrites that code where tonic puts it: in the
-/// headers of a trailers-only answer, or in a stream's trailers.
+// tonic answers a message over the size limit OUT_OF_RANGE ("decoded message length too
+// large", and likewise for an answer too large to encode); see `size_limit_convention`.
 const OUT_OF_RANGE: &str = "11";
 const RESOURCE_EXHAUSTED: &str = "8";
 
@@ -83,7 +80,11 @@ fn rewrite(headers: &mut http::HeaderMap) {
     }
 }
 
-/// See [`OUT_OF_RANGE`]: a `tower::util::MapResponseLayer` function.
+/// tonic answers a message over the size limit `OUT_OF_RANGE` ("decoded message length too
+/// large", and likewise for an answer too large to encode); gRPC's convention, and every other
+/// gRPC server, says `RESOURCE_EXHAUSTED`. No handler here answers `OUT_OF_RANGE`, so this
+/// layer function of the server (`tower::util::MapResponseLayer`) rewrites that code where tonic
+/// puts it: in the headers of a trailers-only answer, or in a stream's trailers.
 pub fn size_limit_convention(
     mut res: http::Response<tonic::body::Body>,
 ) -> http::Response<tonic::body::Body> {
