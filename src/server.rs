@@ -233,6 +233,20 @@ pub async fn serve_on(
         Some(t) if t.mutual() => "mTLS",
         Some(_) => "TLS",
     };
+    // Without TLS there is nothing to reload, but SIGHUP (systemd's `ExecReload`) must not end
+    // the process, as its default action would.
+    let hangups = if tls.is_none() {
+        Some(tokio::spawn(async {
+            use tokio::signal::unix::{SignalKind, signal};
+            if let Ok(mut hup) = signal(SignalKind::hangup()) {
+                while hup.recv().await.is_some() {
+                    tracing::info!("SIGHUP: nothing to reload (no TLS files)");
+                }
+            }
+        }))
+    } else {
+        None
+    };
     let server = match tls {
         None => router
             .serve_with_incoming_shutdown(incoming, stopped)
@@ -301,6 +315,9 @@ pub async fn serve_on(
         }
     }
     summaries.abort();
+    if let Some(h) = hangups {
+        h.abort();
+    }
     refusals.summarise();
     drop(stop_warming);
     if let Err(e) = warming.await {

@@ -267,3 +267,29 @@ async fn health_during_the_drain_answers_not_serving() {
     .unwrap();
     s.finish_shutdown().await;
 }
+
+/// The deploy unit reloads with SIGHUP (`ExecReload`): without TLS files to reload, the signal's
+/// default action ended the server.
+#[tokio::test]
+async fn sighup_without_tls_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ChildServer::start(dir.path(), dir.path());
+    server.signal("-HUP");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut req = tonic::Request::new(HealthCheckRequest {
+        service: String::new(),
+    });
+    req.set_timeout(CALL_DEADLINE);
+    let health = answer(HealthClient::new(server.channel().await).check(req))
+        .await
+        .unwrap();
+    assert_eq!(
+        health.status(),
+        ServingStatus::Serving,
+        "{}",
+        server.log_text()
+    );
+    assert!(server.log_text().contains("SIGHUP: nothing to reload"));
+    server.signal("-TERM");
+    assert!(server.wait_exit(Duration::from_secs(15)).success());
+}

@@ -570,6 +570,16 @@ impl ChildServer {
             .unwrap()
     }
 
+    /// Sends the child `signal` (`-HUP`, `-TERM`, ...).
+    pub fn signal(&self, signal: &str) {
+        let ok = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {signal}");
+    }
+
     /// Waits (at most `limit`) for the child to exit.
     pub fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
         let deadline = Instant::now() + limit;
