@@ -36,32 +36,34 @@ fn arg(name: &str, default: usize) -> usize {
     default
 }
 
-fn person(given: &str, family: &str, day: i32) -> pb::Subject {
-    pb::Subject {
-        name: Some(pb::PersonName {
+fn name_and_date(given: &str, family: &str, day: i32) -> (pb::PersonName, pb::Date) {
+    (
+        pb::PersonName {
             given_names: given.into(),
             family_name: family.into(),
-        }),
-        date_of_birth: Some(pb::Date {
+        },
+        pb::Date {
             year: 1979,
             month: 4,
             day,
-        }),
+        },
+    )
+}
+
+fn person(given: &str, family: &str, day: i32) -> pb::Subject {
+    let (name, date) = name_and_date(given, family, day);
+    pb::Subject {
+        name: Some(name),
+        date_of_birth: Some(date),
         ..Default::default()
     }
 }
 
 fn request(given: &str, family: &str, day: i32) -> pb::CheckRequest {
+    let (name, date) = name_and_date(given, family, day);
     pb::CheckRequest {
-        name: Some(pb::PersonName {
-            given_names: given.into(),
-            family_name: family.into(),
-        }),
-        date_of_birth: Some(pb::Date {
-            year: 1979,
-            month: 4,
-            day,
-        }),
+        name: Some(name),
+        date_of_birth: Some(date),
         purpose: pb::Purpose::Recruitment.into(),
         ..Default::default()
     }
