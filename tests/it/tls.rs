@@ -460,6 +460,32 @@ fn tls_mtls_admits_a_client_certificate_from_the_client_ca() {
             answer(c.check(req)).await.unwrap_err().code(),
             tonic::Code::Unauthenticated
         );
+        // The certificate's subject is on the audit event of each call: the check, and the
+        // refused call without a token.
+        let events = answer(
+            vetting::pb::audit_service_client::AuditServiceClient::new(s.channel.clone())
+                .list_audit_events(authed_within(
+                    &s.keys.auditor.token,
+                    pb::ListAuditEventsRequest {
+                        page_size: 100,
+                        ..Default::default()
+                    },
+                )),
+        )
+        .await
+        .unwrap()
+        .events;
+        for action in ["check", "refused_call"] {
+            let e = events
+                .iter()
+                .find(|e| e.action == action)
+                .unwrap_or_else(|| panic!("no {action} event: {events:?}"));
+            assert!(
+                e.client_certificate.contains("CN=gateway.kent.police.uk"),
+                "{action}: {:?}",
+                e.client_certificate
+            );
+        }
         s.stop().await;
     });
 }
