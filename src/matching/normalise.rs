@@ -26,9 +26,19 @@ const TITLES: &[&str] = &[
     "mr", "mrs", "ms", "miss", "mx", "dr", "rev", "revd", "sir", "dame", "prof",
 ];
 
-/// Generational suffixes typed after a name ("Smith Jnr"); dropped from the end of either field.
+/// Generational suffixes and post-nominal letters typed after a name ("Smith Jnr", "Reynolds
+/// QPM", "Patel MBE JP"); dropped from the end of either field. The post-nominals are the
+/// honours, decorations, police and fire service medals and offices of the UK's order of wear
+/// (the Cabinet Office's honours list, and the College of Policing's for QPM/KPM), and the
+/// common degrees and professional letters; two-letter ones that are also family names (Ma, Ba)
+/// are left out, and `MC` (the Military Cross) is left out because `Mc` leads a name.
 const SUFFIXES: &[&str] = &[
-    "jr", "jnr", "junior", "sr", "snr", "senior", "ii", "iii", "iv",
+    "jr", "jnr", "junior", "sr", "snr", "senior", "ii", "iii", "iv", // generations
+    "vc", "gc", "kg", "kt", "ch", "gcb", "kcb", "dcb", "cb", "gcmg", "kcmg", "dcmg", "cmg", "gcvo",
+    "kcvo", "dcvo", "cvo", "lvo", "mvo", "gbe", "kbe", "dbe", "cbe", "obe", "mbe", "bem", "dso",
+    "dsc", "dfc", "afc", "cgm", "gm", "qgm", "kgm", "qpm", "kpm", "qfsm", "kfsm", "qam", "kam",
+    "rrc", "td", "vr", "jp", "dl", "qc", "kc", "mp", "msp", "ms", "mla", "phd", "dphil", "msc",
+    "bsc", "llb", "llm", "frs", "fcpa", "fca", "aca",
 ];
 
 /// Particles that belong to the name they lead and are never dropped from it.
@@ -281,6 +291,18 @@ mod tests {
         assert_eq!(given_tokens("Miss"), vec!["miss"]);
         assert_eq!(family_forms("Smith, Jr."), vec!["smith"]);
         assert_eq!(family_forms("Jr"), vec!["jr"]);
+        // Post-nominal letters turned an exact name into a REFER (issue 12).
+        for listed in [
+            "Reynolds QPM",
+            "Reynolds, QPM",
+            "Reynolds BEM",
+            "Reynolds MBE JP",
+            "Reynolds OBE QPM DL",
+        ] {
+            assert_eq!(family_forms(listed), family_forms("Reynolds"), "{listed}");
+        }
+        assert_eq!(family_forms("QPM"), vec!["qpm"], "a lone word is the name");
+        assert_eq!(family_forms("Ma"), vec!["ma"]);
         assert_eq!(digraphs("Müller").as_deref(), Some("Mueller"));
         assert_eq!(digraphs("Ødegård").as_deref(), Some("oedegaard"));
         assert_eq!(digraphs("Smith"), None);

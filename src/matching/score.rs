@@ -274,8 +274,17 @@ fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<GivenAgreement> {
                 continue;
             }
             if let Some(level) = token_level(qt, ct) {
+                // A middle name carries the given names only as the name itself or a known
+                // form of it (a person known by their middle name): one that merely sounds or
+                // looks like the other side's first name ("John" / "Paula Joanna") is no evidence.
+                let via_middle = i != 0 || j != 0;
+                if via_middle
+                    && matches!(level, TokLevel::Sound | TokLevel::Typo | TokLevel::Initial)
+                {
+                    continue;
+                }
                 found = true;
-                let v = level.value() * if i == 0 && j == 0 { 1.0 } else { 0.9 };
+                let v = level.value() * if via_middle { 0.9 } else { 1.0 };
                 if let Some(m) = given_with_primary(q, c, (v, i, j, level))
                     && best.as_ref().is_none_or(|b| m.0 > b.0)
                 {
@@ -977,6 +986,43 @@ mod tests {
                 "date of birth exact"
             ]
         );
+    }
+
+    /// Issue 12: "John Smith" was referred to "Paula Joanna Smith" born a day apart, because "a
+    /// middle name sounds alike (John/Joanna)". A middle name never carries a match alone.
+    #[test]
+    fn a_middle_name_that_only_sounds_like_the_first_name_carries_nothing() {
+        let paula = person(&[("Paula Joanna", "Smith")], d(1971, 6, 14), &[]);
+        for dob in [d(1971, 6, 15), d(1971, 6, 14)] {
+            let m = cmp(&person(&[("John", "Smith")], dob, &[]), &paula);
+            assert!(m.is_none(), "{m:?}");
+        }
+        // The middle name itself, or a known form of it, still counts (a person known by it).
+        let keith = cmp(
+            &person(&[("Keith", "Smith")], d(1985, 3, 12), &[]),
+            &listed(),
+        )
+        .unwrap();
+        assert!(
+            keith
+                .reasons
+                .iter()
+                .any(|r| r.contains("matches a middle name")),
+            "{keith:?}"
+        );
+    }
+
+    /// Issue 12: post-nominal letters after the family name turned an exact match into a REFER.
+    #[test]
+    fn post_nominals_after_the_family_name_leave_an_exact_match_strong() {
+        for family in ["Smith QPM", "Smith, BEM", "Smith MBE JP"] {
+            let m = cmp(
+                &person(&[("Robert Keith", family)], d(1985, 3, 12), &[]),
+                &listed(),
+            )
+            .unwrap();
+            assert_eq!(m.strength, Strength::Strong, "{family}: {m:?}");
+        }
     }
 
     #[test]
