@@ -280,17 +280,8 @@ fn tls_with_the_right_ca_serves_health_and_a_check() {
     tls_server_test(60, "tls with the right CA", async {
         let certs = tempfile::tempdir().unwrap();
         let ca = Ca::new("Vetting Test CA");
-        let tls = Tls::load_with(
-            server_files(certs.path(), &ca.server(), None),
-            Duration::from_secs(3600),
-            false,
-        )
-        .unwrap();
-        let s = TestServer::start_tls(tls, client(&ca, None)).await;
-        assert_eq!(
-            health(s.channel.clone()).await.unwrap(),
-            ServingStatus::Serving
-        );
+        let s = tls_server(certs.path(), &ca).await;
+        assert_serving(&s).await;
         let r = check(s.channel.clone(), &s.keys.checker.token, "Nobody")
             .await
             .unwrap();
@@ -310,20 +301,11 @@ fn tls_client_that_does_not_trust_the_server_certificate_fails() {
     tls_server_test(60, "tls wrong CA", async {
         let certs = tempfile::tempdir().unwrap();
         let (ca, other) = (Ca::new("Vetting Test CA"), Ca::new("Someone Else's CA"));
-        let tls = Tls::load_with(
-            server_files(certs.path(), &ca.server(), None),
-            Duration::from_secs(3600),
-            false,
-        )
-        .unwrap();
-        let s = TestServer::start_tls(tls, client(&ca, None)).await;
+        let s = tls_server(certs.path(), &ca).await;
         let e = refused(s.addr, client(&other, None), "a client trusting another CA").await;
         assert!(e.contains("UnknownIssuer"), "{e}");
         // The server is unharmed.
-        assert_eq!(
-            health(s.channel.clone()).await.unwrap(),
-            ServingStatus::Serving
-        );
+        assert_serving(&s).await;
         s.stop().await;
     });
 }
@@ -333,13 +315,7 @@ fn tls_port_refuses_a_plaintext_client() {
     tls_server_test(60, "tls plaintext client", async {
         let certs = tempfile::tempdir().unwrap();
         let ca = Ca::new("Vetting Test CA");
-        let tls = Tls::load_with(
-            server_files(certs.path(), &ca.server(), None),
-            Duration::from_secs(3600),
-            false,
-        )
-        .unwrap();
-        let s = TestServer::start_tls(tls, client(&ca, None)).await;
+        let s = tls_server(certs.path(), &ca).await;
 
         // A gRPC client speaking plaintext HTTP/2 gets no answer.
         let plain = Endpoint::from_shared(format!("http://{}", s.addr))
@@ -369,10 +345,7 @@ fn tls_port_refuses_a_plaintext_client() {
         );
 
         // TLS clients are still served.
-        assert_eq!(
-            health(s.channel.clone()).await.unwrap(),
-            ServingStatus::Serving
-        );
+        assert_serving(&s).await;
         s.stop().await;
     });
 }
@@ -382,13 +355,7 @@ fn tls_silent_clients_neither_block_the_accept_loop_nor_take_every_slot() {
     tls_server_test(60, "tls silent clients", async {
         let certs = tempfile::tempdir().unwrap();
         let ca = Ca::new("Vetting Test CA");
-        let tls = Tls::load_with(
-            server_files(certs.path(), &ca.server(), None),
-            Duration::from_secs(3600),
-            false,
-        )
-        .unwrap();
-        let s = TestServer::start_tls(tls, client(&ca, None)).await;
+        let s = tls_server(certs.path(), &ca).await;
 
         // Connections that never say a word: handshakes wait in tasks of their own, and new
         // clients are served meanwhile.
@@ -426,6 +393,26 @@ fn tls_silent_clients_neither_block_the_accept_loop_nor_take_every_slot() {
 // ---- in-process: mTLS ----
 
 /// A server requiring client certificates from `clients`; its certificate from `ca`.
+/// A TLS server (no client certificates) with `ca`'s server certificate, and a client that
+/// trusts `ca`.
+async fn tls_server(certs: &Path, ca: &Ca) -> TestServer {
+    let tls = Tls::load_with(
+        server_files(certs, &ca.server(), None),
+        Duration::from_secs(3600),
+        false,
+    )
+    .unwrap();
+    TestServer::start_tls(tls, client(ca, None)).await
+}
+
+/// The server answers health SERVING on its own channel.
+async fn assert_serving(s: &TestServer) {
+    assert_eq!(
+        health(s.channel.clone()).await.unwrap(),
+        ServingStatus::Serving
+    );
+}
+
 async fn mtls_server(certs: &Path, ca: &Ca, clients: &Ca, gateway: &Pair) -> TestServer {
     let tls = Tls::load_with(
         server_files(certs, &ca.server(), Some(clients)),
@@ -444,10 +431,7 @@ fn tls_mtls_admits_a_client_certificate_from_the_client_ca() {
         let (ca, clients) = (Ca::new("Vetting Test CA"), Ca::new("Force Gateways CA"));
         let gateway = clients.client("gateway.kent.police.uk", "Kent Police");
         let s = mtls_server(certs.path(), &ca, &clients, &gateway).await;
-        assert_eq!(
-            health(s.channel.clone()).await.unwrap(),
-            ServingStatus::Serving
-        );
+        assert_serving(&s).await;
         let r = check(s.channel.clone(), &s.keys.checker.token, "Nobody")
             .await
             .unwrap();
