@@ -207,13 +207,11 @@ pub async fn serve_on(
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .max_concurrent_streams(limits.max_calls_per_connection)
-        // Outside the limit: a call's time includes its wait for a permit.
+        // Outside the limit: a call's time includes its wait for a permit. It also names the
+        // call for the interceptors (`api::called_method`).
         .layer(crate::metrics::grpc::GrpcMetricsLayer)
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             limits.concurrency,
-        ))
-        .layer(tower::util::MapRequestLayer::new(
-            crate::api::note_method::<crate::metrics::grpc::Counted<tonic::body::Body>>,
         ))
         .layer(tower::util::MapResponseLayer::new(
             crate::api::status::size_limit_convention,

@@ -25,53 +25,6 @@ use crate::service::error::Result;
 use crate::service::refusals::{Reason, Refusal, Refusals};
 use crate::service::{Durability, Vetting};
 
-/// The method a request calls, as logs, metrics and the audit trail name it: put in the
-/// request's extensions by [`note_method`] before any service sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CalledMethod(pub &'static str);
-
-/// `package.Service/Method` for each method of the vetting services, read from the descriptors.
-fn known_methods() -> &'static std::collections::HashMap<String, &'static str> {
-    static KNOWN: std::sync::OnceLock<std::collections::HashMap<String, &'static str>> =
-        std::sync::OnceLock::new();
-    KNOWN.get_or_init(|| {
-        let mut known = std::collections::HashMap::new();
-        if let Ok(pool) = prost_reflect::DescriptorPool::decode(crate::pb::FILE_DESCRIPTOR_SET) {
-            for service in pool.services() {
-                let unknown: &'static str =
-                    Box::leak(format!("{}/unknown", service.full_name()).into_boxed_str());
-                known.insert(format!("/{}/", service.full_name()), unknown);
-                for m in service.methods() {
-                    let name = format!("{}/{}", service.full_name(), m.name());
-                    known.insert(format!("/{name}"), &*Box::leak(name.into_boxed_str()));
-                }
-            }
-        }
-        known
-    })
-}
-
-/// The name of the method at `path` (`/package.Service/Method`): one of a fixed set, so that a
-/// caller's made-up path never reaches a log, a metric label or the audit trail.
-pub fn method_name(path: &str) -> &'static str {
-    let known = known_methods();
-    if let Some(m) = known.get(path) {
-        return m;
-    }
-    path.get(1..)
-        .and_then(|p| p.split_once('/'))
-        .and_then(|(service, _)| known.get(&format!("/{service}/")))
-        .copied()
-        .unwrap_or("unknown")
-}
-
-/// Notes the request's [`CalledMethod`] (a layer of the server, `tower::util::MapRequestLayer`).
-pub fn note_method<B>(mut req: http::Request<B>) -> http::Request<B> {
-    let method = method_name(req.uri().path());
-    req.extensions_mut().insert(CalledMethod(method));
-    req
-}
-
 /// An interceptor that admits callers whose key has one of `allowed` roles, and hands their
 /// [`Principal`] to the handler (with the subject of their TLS client certificate, if any).
 /// A refused call goes on the record ([`Refusals`]).
@@ -116,7 +69,7 @@ pub fn refusal<T>(req: &Request<T>, e: &AuthError) -> Option<Refusal> {
     };
     Some(Refusal {
         reason,
-        method: called_method(req).to_owned(),
+        method: called_method(req),
         peer: req.remote_addr(),
         key_id: key.map(|k| k.key_id.clone()).unwrap_or_default(),
         organisation: key.map(|k| k.organisation.clone()).unwrap_or_default(),
@@ -131,11 +84,16 @@ fn client_certificate<T>(req: &Request<T>) -> Option<String> {
         .and_then(|certs| certs.first().map(|c| peer::certificate_subject(c)))
 }
 
-/// The method `req` calls ([`CalledMethod`]), or `unknown`.
-pub fn called_method<T>(req: &Request<T>) -> &'static str {
-    req.extensions()
-        .get::<CalledMethod>()
-        .map_or("unknown", |m| m.0)
+/// The method `req` calls, `package.Service/Method` (`.../unknown` for a method the server
+/// lacks), as the server's gRPC layer named it from its table of methods served
+/// ([`crate::metrics::grpc::method_of`]): never the caller's path.
+pub fn called_method<T>(req: &Request<T>) -> String {
+    let m = req
+        .extensions()
+        .get::<crate::metrics::grpc::Method>()
+        .copied()
+        .unwrap_or_else(|| crate::metrics::grpc::method_of(""));
+    format!("{}/{}", m.service, m.method)
 }
 
 /// The streams open at once over all connections (CheckBatch; later StreamAlerts), up to a cap:

@@ -10,7 +10,8 @@
 //! a refused token or an unknown method), otherwise from its trailers: the response body is
 //! wrapped, so a stream is counted when its body ends, with the code of its trailers. A call whose
 //! response (or body) is dropped before its status, because the client went away or the request
-//! timed out, is counted `CANCELLED`. Messages are counted by their 5-byte gRPC prefixes, in
+//! timed out, is counted `CANCELLED`. The call's [`Method`] goes into the request's extensions,
+//! where the interceptors find it for their logs and the audit trail. Messages are counted by their 5-byte gRPC prefixes, in
 //! both directions and for every kind of call.
 
 use std::collections::HashMap;
@@ -212,8 +213,10 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let method = method_of(req.uri().path());
+        // The one naming of the call: the interceptors read it for logs and the audit trail.
+        req.extensions_mut().insert(method);
         let call = Call::start(method);
         let received = counter!(
             MSG_RECEIVED,
