@@ -134,11 +134,6 @@ impl Streams {
             }
         }
     }
-
-    /// Streams open now.
-    pub fn open_now(&self) -> usize {
-        self.cap - self.open.available_permits()
-    }
 }
 
 /// The caller, as the interceptor found it.

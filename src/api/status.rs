@@ -89,7 +89,12 @@ pub fn size_limit_convention(
     mut res: http::Response<tonic::body::Body>,
 ) -> http::Response<tonic::body::Body> {
     use http_body_util::BodyExt;
-    rewrite(res.headers_mut());
+    // A trailers-only answer (every error before a message) carries its status in the headers
+    // and has no trailers to rewrite: its body is left as it is.
+    if res.headers().contains_key("grpc-status") {
+        rewrite(res.headers_mut());
+        return res;
+    }
     res.map(|body| {
         tonic::body::Body::new(body.map_frame(|frame| match frame.into_trailers() {
             Ok(mut trailers) => {
