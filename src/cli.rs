@@ -454,6 +454,12 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
 /// `vetting serve`: opens the store (or a demo one), binds, serves until a signal.
 pub async fn run_serve(args: ServeArgs) -> Result<(), Failure> {
     let match_config = args.validate().map_err(Failure::usage)?;
+    // SIGHUP reloads the TLS files, or is logged; its default action would end the process.
+    // Registered before the listener is bound: tokio keeps a signal's handler for the process's
+    // life, so a SIGHUP sent as soon as the port answers finds it.
+    if let Err(e) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        return Err(Failure::from_error(&e));
+    }
     let tls = match args
         .transport()
         .map_err(|e| Failure::usage(e.to_string()))?

@@ -233,17 +233,18 @@ pub async fn serve_on(
     };
     // Without TLS there is nothing to reload, but SIGHUP (systemd's `ExecReload`) must not end
     // the process, as its default action would.
-    let hangups = if tls.is_none() {
-        Some(tokio::spawn(async {
-            use tokio::signal::unix::{SignalKind, signal};
-            if let Ok(mut hup) = signal(SignalKind::hangup()) {
-                while hup.recv().await.is_some() {
-                    tracing::info!("SIGHUP: nothing to reload (no TLS files)");
-                }
-            }
-        }))
-    } else {
-        None
+    let hangups = match tls {
+        // Registered here, not in the task: a SIGHUP after "serving" is logged is seen.
+        None => tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .ok()
+            .map(|mut hup| {
+                tokio::spawn(async move {
+                    while hup.recv().await.is_some() {
+                        tracing::info!("SIGHUP: nothing to reload (no TLS files)");
+                    }
+                })
+            }),
+        Some(_) => None,
     };
     let server = match tls {
         None => router

@@ -274,6 +274,16 @@ async fn health_during_the_drain_answers_not_serving() {
 async fn sighup_without_tls_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = ChildServer::start(dir.path(), dir.path());
+    // The handler that logs is in place once the server says it serves.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !server.log_text().contains("serving") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            server.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     server.signal("-HUP");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut req = tonic::Request::new(HealthCheckRequest {
