@@ -549,3 +549,53 @@ async fn the_bearer_scheme_is_accepted_in_any_case() {
             .unwrap_or_else(|e| panic!("{scheme}: {e:?}"));
     }
 }
+
+/// Many clients at once: 32 flooding bad tokens on connections of their own while 16 checkers
+/// check. Every good check is answered within its deadline, every bad call is refused, and the
+/// trail records the flood up to the rate and counts the rest, to the call.
+#[tokio::test]
+async fn a_concurrent_flood_of_bad_tokens_neither_stops_checkers_nor_loses_a_count() {
+    const FLOODERS: usize = 32;
+    const EACH: usize = 25;
+    const CHECKERS: usize = 16;
+    let s = TestServer::start().await;
+    let mut tasks = Vec::new();
+    for f in 0..FLOODERS {
+        let channel = connect(s.addr).await;
+        tasks.push(tokio::spawn(async move {
+            let mut c = vetting::pb::check_service_client::CheckServiceClient::new(channel);
+            for i in 0..EACH {
+                let forged = format!("vt_{f:032}{i:032}");
+                let r = answer(c.check(authed_within(&forged, check_req("A", "B", None)))).await;
+                assert_eq!(r.unwrap_err().code(), Code::Unauthenticated);
+            }
+        }));
+    }
+    for _ in 0..CHECKERS {
+        let (channel, token) = (connect(s.addr).await, s.keys.checker.token.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut c = vetting::pb::check_service_client::CheckServiceClient::new(channel);
+            for _ in 0..EACH {
+                answer(c.check(authed_within(&token, check_req("Peter", "Nobody", None))))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let one_by_one = refused_calls(&s, "refused_call").await.len();
+    assert!(
+        one_by_one <= vetting::service::refusals::PEER_BURST as usize + 2,
+        "{one_by_one} recorded one by one from one address"
+    );
+    let dir = s.stop().await;
+    let s = TestServer::start_in(dir, vetting::core::clock::Clock::fixed(NOW_MS)).await;
+    let counted: u64 = refused_calls(&s, "refused_calls_not_recorded")
+        .await
+        .iter()
+        .map(|e| e.refusals_not_recorded)
+        .sum();
+    assert_eq!(one_by_one as u64 + counted, (FLOODERS * EACH) as u64);
+}
