@@ -87,6 +87,10 @@ const SHORT_FAMILY_TYPO: f64 = 0.75;
 enum TokLevel {
     Initial,
     Sound,
+    /// Another romanisation of the same name (Yuriy / Iurii): see [`romanised_alike`].
+    Romanised,
+    /// Letters a scanner confuses (rn read as m): see [`scanned_alike`].
+    Scanned,
     Typo,
     /// Another language's form or another spelling of the name (Dafydd / David).
     Equivalent,
@@ -100,7 +104,8 @@ impl TokLevel {
         match self {
             Self::Exact | Self::Transliterated => 1.0,
             Self::Form => 0.95,
-            Self::Typo | Self::Equivalent => 0.85,
+            Self::Typo | Self::Equivalent | Self::Scanned => 0.85,
+            Self::Romanised => ROMANISED,
             Self::Sound => 0.8,
             Self::Initial => 0.7,
         }
@@ -168,6 +173,9 @@ fn token_level(a: &Tok, b: &Tok) -> Option<TokLevel> {
     if (short >= 3 || (short == 2 && long == 3)) && within_one_edit_mc(x, y) {
         return Some(TokLevel::Typo);
     }
+    if scanned_alike(x, y).is_some() {
+        return Some(TokLevel::Scanned);
+    }
     if !a.code().is_empty()
         && !a.code().starts_with('_')
         && a.code() == b.code()
@@ -180,7 +188,119 @@ fn token_level(a: &Tok, b: &Tok) -> Option<TokLevel> {
     if equivalence(x, y).is_some() {
         return Some(TokLevel::Equivalent);
     }
+    if romanised_alike(x, y) {
+        return Some(TokLevel::Romanised);
+    }
     None
+}
+
+/// Value of a name part that agrees only as another romanisation of the same name: with the rest
+/// exact it stays below the default strong threshold, and [`compare`] caps it at `POSSIBLE`.
+const ROMANISED: f64 = 0.88;
+
+/// The spelling differences between the romanisation systems of Cyrillic, Greek and Arabic
+/// names, folded away: `x` is `ks` (Aleksandr / Alexandr), `kh` is `h` (Mikhail / Mihail), `ou`
+/// is `u` (Youri / Yuri, the French and Greek habit), `ph` is `f`, `tz` is `ts`; `y` and `j` are
+/// `i` (Yuriy / Iurii / Juri, Natalya / Nataliya, Sergey / Sergei); a doubled letter is one
+/// (Mariia / Maria, Mohammed / Mohamed); a leading `ie` is `e` (Yevgeny / Evgeny). Two names
+/// that fold alike are referred as one name's romanisations, never decided: the systems are
+/// real, but so are English pairs they join (Jan / Ian).
+fn romanisation_fold(s: &str) -> String {
+    let s = s
+        .replace('x', "ks")
+        .replace("kh", "h")
+        .replace("ou", "u")
+        .replace("ph", "f")
+        .replace("tz", "ts");
+    let mut out = String::with_capacity(s.len());
+    for ch in s
+        .chars()
+        .map(|c| if matches!(c, 'y' | 'j') { 'i' } else { c })
+    {
+        if !out.ends_with(ch) {
+            out.push(ch);
+        }
+    }
+    match out.strip_prefix("ie") {
+        Some(rest) if !rest.is_empty() => format!("e{rest}"),
+        _ => out,
+    }
+}
+
+/// Two different spellings of 3+ letters that fold alike under [`romanisation_fold`].
+fn romanised_alike(x: &str, y: &str) -> bool {
+    x != y && x.len() >= 3 && y.len() >= 3 && romanisation_fold(x) == romanisation_fold(y)
+}
+
+/// What a scanner or OCR reads one letter group as: `rn` as `m`, `cl` as `d`, `vv` as `w`, `li` as
+/// `h`, `ii` as `u`, `ri` as `n`, and the single letters and digits it confuses (`l`, `i` and
+/// `1`; `o` and `0`; `s` and `5`; `b` and `8`; `e` and `c`; `g` and `9`; `z` and `2`).
+const SCAN_CONFUSIONS: &[(&str, &str)] = &[
+    ("rn", "m"),
+    ("cl", "d"),
+    ("vv", "w"),
+    ("li", "h"),
+    ("ii", "u"),
+    ("ri", "n"),
+    ("l", "i"),
+    ("l", "1"),
+    ("i", "1"),
+    ("o", "0"),
+    ("s", "5"),
+    ("b", "8"),
+    ("e", "c"),
+    ("g", "9"),
+    ("z", "2"),
+];
+
+/// At most this many scanner confusions in one name part.
+const MAX_SCAN_CONFUSIONS: u8 = 2;
+
+/// The first scanner confusion that turns `x` into `y` (`("m", "rn")`), when the two differ by at
+/// most [`MAX_SCAN_CONFUSIONS`] of [`SCAN_CONFUSIONS`] (either way round) and nothing else: a
+/// name read from a scanned form. Names of 3+ letters on both sides.
+fn scanned_alike(x: &str, y: &str) -> Option<(&'static str, &'static str)> {
+    if x == y || x.len() < 3 || y.len() < 3 {
+        return None;
+    }
+    // Depth-first over the two strings: equal letters, or one confusion; the first confusion on
+    // a path that ends within the budget is the one reported.
+    fn walk(
+        a: &[u8],
+        b: &[u8],
+        budget: u8,
+        first: Option<(&'static str, &'static str)>,
+    ) -> Option<Option<(&'static str, &'static str)>> {
+        if a.is_empty() && b.is_empty() {
+            return Some(first);
+        }
+        if let (Some(p), Some(q)) = (a.first(), b.first())
+            && p == q
+            && let Some(found) = walk(a.get(1..)?, b.get(1..)?, budget, first)
+        {
+            return Some(found);
+        }
+        if budget == 0 {
+            return None;
+        }
+        for (l, r) in SCAN_CONFUSIONS {
+            for (from, to) in [(*l, *r), (*r, *l)] {
+                if a.starts_with(from.as_bytes())
+                    && b.starts_with(to.as_bytes())
+                    && let Some(found) = walk(
+                        a.get(from.len()..)?,
+                        b.get(to.len()..)?,
+                        budget - 1,
+                        first.or(Some((from, to))),
+                    )
+                {
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+    walk(x.as_bytes(), y.as_bytes(), MAX_SCAN_CONFUSIONS, None).flatten()
 }
 
 fn describe_given(level: TokLevel, q: &str, c: &str, middle: bool) -> String {
@@ -218,6 +338,10 @@ fn describe_given(level: TokLevel, q: &str, c: &str, middle: bool) -> String {
             None => format!("{what} \"{q}\" is another form of \"{c}\""),
         },
         TokLevel::Sound => format!("{what} sounds alike ({q}/{c})"),
+        TokLevel::Romanised => {
+            format!("{what} another romanisation of the same name ({q}/{c})")
+        }
+        TokLevel::Scanned => format!("{what} as a scanner misreads it ({q}/{c})"),
         TokLevel::Initial => format!("{what}: initial \"{q}\" fits \"{c}\""),
     }
 }
@@ -251,7 +375,8 @@ fn initials_together(q: &[Tok], c: &[Tok]) -> Option<String> {
 }
 
 /// Agreement of the given names: score, reasons, whether middle names contradict, and whether
-/// the names agree only as one name's forms in two languages or two spellings of it.
+/// the names agree only in a way that is referred, never decided: as one name's forms in two
+/// languages or two spellings of it, as two romanisations of it, or through a middle name.
 type GivenAgreement = (f64, Vec<String>, bool, bool);
 
 /// Agreement of the given names (see [`GivenAgreement`]).
@@ -279,7 +404,14 @@ fn given_agreement(q: &[Tok], c: &[Tok]) -> Option<GivenAgreement> {
                 // looks like the other side's first name ("John" / "Paula Joanna") is no evidence.
                 let via_middle = i != 0 || j != 0;
                 if via_middle
-                    && matches!(level, TokLevel::Sound | TokLevel::Typo | TokLevel::Initial)
+                    && matches!(
+                        level,
+                        TokLevel::Sound
+                            | TokLevel::Typo
+                            | TokLevel::Initial
+                            | TokLevel::Scanned
+                            | TokLevel::Romanised
+                    )
                 {
                     continue;
                 }
@@ -383,12 +515,46 @@ fn given_with_primary(
         }
         (true, true) => {}
     }
-    Some((score, reasons, conflict, level == TokLevel::Equivalent))
+    // Only forms, romanisations or a middle name: referred, and only with a near date. A middle
+    // name never carries a match alone.
+    let referred_only =
+        matches!(level, TokLevel::Equivalent | TokLevel::Romanised) || bi != 0 || bj != 0;
+    Some((score, reasons, conflict, referred_only))
 }
 
-/// How the family names agree: score, reason, and whether only as short names one letter apart
-/// (which counts only with the given name and the exact date of birth agreeing).
-type FamilyAgreement = (f64, String, bool);
+/// How the family names agree: score, reason, and what more the agreement needs.
+type FamilyAgreement = (f64, String, Needs);
+
+/// What a family name agreement needs from the rest of the comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Needs {
+    /// Nothing more.
+    Nothing,
+    /// Short names one letter apart (Lee/Lea), or long names two slips apart (Reyonods /
+    /// Reynolds): the given name agreeing at 0.9 or better, no middle-name conflict, and the
+    /// exact date of birth.
+    GivenAndExactDate,
+    /// Another romanisation of the name: the exact or a transposed date; never `STRONG`.
+    NearDateReferred,
+}
+
+/// True when `x` and `y` are two slips apart (optimal string alignment distance 2), also with a
+/// leading `mc` written out as `mac` on either side (a slip in `MacDonald` is counted from
+/// `MacDonald`, though it folds to `mcdonald`).
+fn two_slips_apart(x: &str, y: &str) -> bool {
+    let long = |s: &str| s.strip_prefix("mc").map(|r| format!("mac{r}"));
+    let two = |a: &str, b: &str| strsim::osa_distance(a, b) == 2;
+    two(x, y)
+        || long(x).is_some_and(|lx| two(&lx, y))
+        || long(y).is_some_and(|ly| two(x, &ly))
+}
+
+/// Family score of long names two slips apart: below any one-slip level.
+const TWO_SLIPS: f64 = 0.75;
+
+/// Letters both family names must have for two slips to count: in a shorter name two slips
+/// leave too little of it.
+const TWO_SLIPS_MIN_LEN: usize = 7;
 
 /// Agreement of the family names (forms: joined first, then parts): score and reason.
 /// `shown_q` and `shown_c` are the whole family names as written, for reasons.
@@ -402,7 +568,7 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
         }
     };
     if qj.text() == cj.text() {
-        return Some((1.0, "family name exact".to_string(), false));
+        return Some((1.0, "family name exact".to_string(), Needs::Nothing));
     }
     if qj.transliterated(cj) {
         return Some((
@@ -412,7 +578,7 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
                 whole(qj, shown_q),
                 whole(cj, shown_c)
             ),
-            false,
+            Needs::Nothing,
         ));
     }
     for (i, qf) in q.iter().enumerate() {
@@ -434,7 +600,7 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
                         "family name \"{}\" is part of \"{of}\"",
                         display(part.text()),
                     ),
-                    false,
+                    Needs::Nothing,
                 ));
             }
         }
@@ -453,7 +619,7 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
                 whole(qj, shown_q),
                 whole(cj, shown_c)
             ),
-            false,
+            Needs::Nothing,
         ));
     }
     for qf in q {
@@ -466,7 +632,7 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
                         display(qf.text()),
                         display(cf.text())
                     ),
-                    false,
+                    Needs::Nothing,
                 ));
             }
         }
@@ -485,7 +651,7 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
                         display(qf.text()),
                         display(cf.text())
                     ),
-                    false,
+                    Needs::Nothing,
                 ));
             }
         }
@@ -498,13 +664,54 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
                 display(qj.text()),
                 display(cj.text())
             ),
-            false,
+            Needs::Nothing,
+        ));
+    }
+    for qf in q {
+        for cf in c {
+            if let Some((read, as_)) = scanned_alike(qf.text(), cf.text()) {
+                return Some((
+                    0.85,
+                    format!(
+                        "family name as a scanner misreads it ({}/{}: \"{read}\" read as \"{as_}\")",
+                        display(qf.text()),
+                        display(cf.text())
+                    ),
+                    Needs::Nothing,
+                ));
+            }
+        }
+    }
+    for qf in q {
+        for cf in c {
+            if romanised_alike(qf.text(), cf.text()) {
+                return Some((
+                    ROMANISED,
+                    format!(
+                        "family name another romanisation of the same name ({}/{})",
+                        display(qf.text()),
+                        display(cf.text())
+                    ),
+                    Needs::NearDateReferred,
+                ));
+            }
+        }
+    }
+    let (x, y) = (qj.text(), cj.text());
+    if x.len().min(y.len()) >= TWO_SLIPS_MIN_LEN && two_slips_apart(x, y) {
+        return Some((
+            TWO_SLIPS,
+            format!(
+                "family name two letters apart ({}/{})",
+                whole(qj, shown_q),
+                whole(cj, shown_c)
+            ),
+            Needs::GivenAndExactDate,
         ));
     }
     // Short names (two or three letters) one letter apart: Lee/Lea, Cox/Cx, Ali/Aly. Weak on
     // their own (Lee and Lea are different names); the caller requires the given name and the
     // exact date of birth to agree as well.
-    let (x, y) = (qj.text(), cj.text());
     if x.len().min(y.len()) >= 2 && x.len().max(y.len()) == 3 && within_one_edit(x, y) {
         return Some((
             SHORT_FAMILY_TYPO,
@@ -513,7 +720,7 @@ fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Optio
                 whole(qj, shown_q),
                 whole(cj, shown_c)
             ),
-            true,
+            Needs::GivenAndExactDate,
         ));
     }
     None
@@ -535,6 +742,57 @@ struct NameMatch {
     /// (Dafydd / David): needs the exact or a transposed date, and stays `POSSIBLE`.
     equivalent_given: bool,
 }
+
+/// The given names without the one at `skip`.
+fn without(given: &[Tok], skip: usize) -> Vec<Tok> {
+    given
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != skip)
+        .map(|(_, t)| t.clone())
+        .collect()
+}
+
+/// A woman's maiden name given as a middle name: the check's middle name is the family name on
+/// record ("Eleanor Dixon" "Reynolds" against "Eleanor" "Dixon"), or a middle name on record is
+/// the check's family name. Counts only with the first given name agreeing at 0.9 or better (and,
+/// through [`Needs::GivenAndExactDate`], the exact date); always referred.
+fn maiden_as_middle(qn: &PName, cn: &PName) -> Option<(FamilyAgreement, GivenAgreement)> {
+    let (qf, cf) = (qn.family.first()?, cn.family.first()?);
+    let usable = |g: Option<GivenAgreement>| g.filter(|g| !g.3 && !g.2 && g.0 >= 0.9);
+    for (k, g) in qn.given.iter().enumerate().skip(1) {
+        if g.same(cf)
+            && let Some(mut giv) = usable(given_agreement(&without(&qn.given, k), &cn.given))
+        {
+            giv.3 = true;
+            let why = format!(
+                "family name on record \"{}\" given as a middle name, with the family name \"{}\" \
+                 (a maiden name?)",
+                display(cf.text()),
+                display(qf.text())
+            );
+            return Some(((MAIDEN_AS_MIDDLE, why, Needs::GivenAndExactDate), giv));
+        }
+    }
+    for (k, g) in cn.given.iter().enumerate().skip(1) {
+        if g.same(qf)
+            && let Some(mut giv) = usable(given_agreement(&qn.given, &without(&cn.given, k)))
+        {
+            giv.3 = true;
+            let why = format!(
+                "family name \"{}\" is a middle name on record, with the family name \"{}\" \
+                 (a maiden name?)",
+                display(qf.text()),
+                display(cf.text())
+            );
+            return Some(((MAIDEN_AS_MIDDLE, why, Needs::GivenAndExactDate), giv));
+        }
+    }
+    None
+}
+
+/// Family score of a maiden name found as a middle name on the other side.
+const MAIDEN_AS_MIDDLE: f64 = 0.8;
 
 /// The name read the other way round: the family forms as given names, the given names as family.
 fn swapped(n: &PName) -> (Vec<Tok>, Vec<Tok>) {
@@ -570,13 +828,15 @@ fn name_pair(
             SWAPPED,
         )
     } else {
-        (
-            family_agreement(&qn.family, &cn.family, &qn.shown_family, &cn.shown_family)?,
-            given_agreement(&qn.given, &cn.given)?,
-            1.0,
-        )
+        match family_agreement(&qn.family, &cn.family, &qn.shown_family, &cn.shown_family) {
+            Some(fam) => (fam, given_agreement(&qn.given, &cn.given)?, 1.0),
+            None => {
+                let (fam, giv) = maiden_as_middle(qn, cn)?;
+                (fam, giv, 1.0)
+            }
+        }
     };
-    let equivalent_given = giv.3;
+    let equivalent_given = giv.3 || fam.2 == Needs::NearDateReferred;
     // One name in two languages is a form a person may use, not a slip; with a date that
     // slipped as well it is mostly chance at a million listed people.
     if equivalent_given && !date_near {
@@ -584,7 +844,7 @@ fn name_pair(
     }
     let given_missing = qn.given.is_empty() || cn.given.is_empty();
     let middle_conflict = giv.2;
-    let short_family = fam.2;
+    let short_family = fam.2 == Needs::GivenAndExactDate;
     if short_family && (given_missing || middle_conflict || giv.0 < 0.9) {
         return None;
     }
@@ -642,8 +902,8 @@ fn names_broadly_agree(q: &Prepared, c: &Prepared) -> bool {
     q.names.iter().any(|qn| {
         c.names.iter().any(|cn| {
             let (sg, sf) = swapped(qn);
-            family_agreement(&qn.family, &cn.family, "", "").is_some_and(|f| !f.2)
-                || family_agreement(&sf, &cn.family, "", "").is_some_and(|f| !f.2)
+            family_agreement(&qn.family, &cn.family, "", "").is_some_and(|f| f.2 == Needs::Nothing)
+                || family_agreement(&sf, &cn.family, "", "").is_some_and(|f| f.2 == Needs::Nothing)
                 || (!qn.given.is_empty()
                     && !cn.given.is_empty()
                     && given_agreement(&qn.given, &cn.given).is_some())
@@ -889,7 +1149,7 @@ mod tests {
         // The first name matched as the other side's middle name decides, not its first name's
         // form in another language.
         let listed = person(&[("Sean John", "Smith")], d(1970, 6, 15), &[]);
-        let m = cmp(&person(&[("John", "Smith")], d(1970, 6, 16), &[]), &listed).unwrap();
+        let m = cmp(&person(&[("John", "Smith")], d(1970, 6, 15), &[]), &listed).unwrap();
         assert!(
             m.reasons
                 .iter()
@@ -1009,6 +1269,158 @@ mod tests {
                 .iter()
                 .any(|r| r.contains("matches a middle name")),
             "{keith:?}"
+        );
+    }
+
+    /// Issue 12: a middle name never carries a match alone: a person known by a middle name is
+    /// referred, not decided.
+    #[test]
+    fn a_match_through_a_middle_name_is_referred_never_decided() {
+        let keith = cmp(
+            &person(&[("Keith", "Smith")], d(1985, 3, 12), &[]),
+            &listed(),
+        )
+        .unwrap();
+        assert_eq!(keith.strength, Strength::Possible, "{keith:?}");
+    }
+
+    /// Issue 12: two slips in a long family name with the exact date are referred; in a short
+    /// name, or with a slipped date, they are chance.
+    #[test]
+    fn two_slips_in_a_long_family_name_with_the_exact_date_are_referred() {
+        let reynolds = person(&[("Eleanor", "Reynolds")], d(1979, 2, 3), &[]);
+        for typed in ["Reyonods", "Rynolsd", "Renyolds"] {
+            let m = cmp(
+                &person(&[("Eleanor", typed)], d(1979, 2, 3), &[]),
+                &reynolds,
+            )
+            .unwrap_or_else(|| panic!("{typed}"));
+            assert_eq!(m.strength, Strength::Possible);
+            assert!(
+                m.reasons
+                    .iter()
+                    .any(|r| r.contains("two letters apart") || r.contains("one letter apart")),
+                "{typed}: {m:?}"
+            );
+        }
+        let mitchell = person(&[("Paul", "Mitchell")], d(1980, 1, 1), &[]);
+        assert!(
+            cmp(
+                &person(&[("Paul", "Mtchlel")], d(1980, 1, 1), &[]),
+                &mitchell
+            )
+            .is_some()
+        );
+        // A date one digit away as well, another given name, or a short name: no match.
+        assert!(
+            cmp(
+                &person(&[("Paul", "Mtchlel")], d(1980, 1, 2), &[]),
+                &mitchell
+            )
+            .is_none()
+        );
+        assert!(
+            cmp(
+                &person(&[("Peter", "Mtchlel")], d(1980, 1, 1), &[]),
+                &mitchell
+            )
+            .is_none()
+        );
+        let jones = person(&[("Paul", "Jones")], d(1980, 1, 1), &[]);
+        assert!(cmp(&person(&[("Paul", "Jnoes")], d(1980, 1, 1), &[]), &jones).is_some());
+        assert!(cmp(&person(&[("Paul", "Janet")], d(1980, 1, 1), &[]), &jones).is_none());
+    }
+
+    /// Issue 12: names read from a scanned form (rn for m, cl for d, vv for w).
+    #[test]
+    fn names_as_a_scanner_misreads_them_are_referred() {
+        assert_eq!(scanned_alike("wiliarns", "wiliams"), Some(("rn", "m")));
+        assert_eq!(scanned_alike("darke", "clarke"), Some(("d", "cl")));
+        assert_eq!(scanned_alike("vvilliams", "williams"), Some(("vv", "w")));
+        assert_eq!(scanned_alike("smith", "jones"), None);
+        assert_eq!(scanned_alike("smith", "smith"), None);
+        let listed = person(&[("William", "Morrison")], d(1966, 7, 8), &[]);
+        for (g, f) in [
+            ("Wiliiam", "Morrison"),
+            ("Wil1iam", "Mornson"),
+            ("VVilliam", "Morrison"),
+        ] {
+            let m = cmp(&person(&[(g, f)], d(1966, 7, 8), &[]), &listed)
+                .unwrap_or_else(|| panic!("{g} {f}"));
+            assert_eq!(m.strength, Strength::Possible, "{g} {f}");
+        }
+        let m = cmp(
+            &person(&[("Bemard", "Clark")], d(1966, 7, 8), &[]),
+            &person(&[("Bernard", "Clark")], d(1966, 7, 8), &[]),
+        )
+        .unwrap();
+        assert!(m.reasons.iter().any(|r| r.contains("scanner")), "{m:?}");
+    }
+
+    /// Issue 12: another romanisation system's spelling of the same name is referred with a near
+    /// date, never decided.
+    #[test]
+    fn another_romanisation_of_a_name_is_referred_with_a_near_date() {
+        assert_eq!(romanisation_fold("iurii"), romanisation_fold("yuriy"));
+        assert_eq!(romanisation_fold("yevgeny"), romanisation_fold("evgeniy"));
+        assert_eq!(
+            romanisation_fold("aleksandr"),
+            romanisation_fold("alexandr")
+        );
+        let listed = person(&[("Yuriy", "Tkachenko")], d(1975, 4, 9), &[]);
+        for (g, f) in [
+            ("Iurii", "Tkachenko"),
+            ("Yuri", "Tkachenko"),
+            ("Yuriy", "Tkatchenko"),
+        ] {
+            let m = cmp(&person(&[(g, f)], d(1975, 4, 9), &[]), &listed)
+                .unwrap_or_else(|| panic!("{g} {f}"));
+            assert_eq!(m.strength, Strength::Possible, "{g} {f}");
+        }
+        let low = MatchConfig {
+            strong_threshold: 0.8,
+            ..MatchConfig::default()
+        };
+        let q = person(&[("Iurii", "Tkachenko")], d(1975, 4, 9), &[]);
+        assert_eq!(
+            compare(&q, &listed, &low).map(|m| m.strength),
+            Some(Strength::Possible)
+        );
+    }
+
+    /// Issue 12: a maiden name given as a middle name, either way round.
+    #[test]
+    fn a_maiden_name_given_as_a_middle_name_is_referred_with_the_exact_date() {
+        let dixon = person(&[("Eleanor", "Dixon")], d(1982, 9, 30), &[]);
+        let m = cmp(
+            &person(&[("Eleanor Dixon", "Reynolds")], d(1982, 9, 30), &[]),
+            &dixon,
+        )
+        .unwrap();
+        assert_eq!(m.strength, Strength::Possible);
+        assert!(m.reasons.iter().any(|r| r.contains("maiden name")), "{m:?}");
+        // The other way: listed with her maiden name as a middle name, checked under it.
+        let listed = person(&[("Eleanor Dixon", "Reynolds")], d(1982, 9, 30), &[]);
+        let m = cmp(
+            &person(&[("Eleanor", "Dixon")], d(1982, 9, 30), &[]),
+            &listed,
+        )
+        .unwrap();
+        assert_eq!(m.strength, Strength::Possible);
+        // Another first name, or another date: not her.
+        assert!(
+            cmp(
+                &person(&[("Margaret Dixon", "Reynolds")], d(1982, 9, 30), &[]),
+                &dixon
+            )
+            .is_none()
+        );
+        assert!(
+            cmp(
+                &person(&[("Eleanor Dixon", "Reynolds")], d(1982, 9, 29), &[]),
+                &dixon
+            )
+            .is_none()
         );
     }
 

@@ -1873,6 +1873,177 @@ fn kinds() -> Vec<Kind> {
         },
         // ---- negatives: CLEAR is right ----
         Kind {
+            name: "two_slips_long_family",
+            expect: Expect::Flag,
+            make: |rng, r, t| {
+                let p = &r.people[t];
+                if p.family.chars().count() < 7
+                    || !p.family.chars().all(|c| c.is_ascii_alphabetic())
+                {
+                    return None;
+                }
+                let once = slip(rng, &p.family, 1, None);
+                let twice = slip(rng, &once, 1, None);
+                if twice.chars().count() < 7
+                    || strsim::osa_distance(&twice.to_lowercase(), &p.family.to_lowercase()) != 2
+                {
+                    return None;
+                }
+                Some(Query {
+                    family: twice,
+                    ..Query::of(p, t)
+                })
+            },
+        },
+        Kind {
+            name: "scanned_form",
+            expect: Expect::Flag,
+            make: |rng, r, t| {
+                let p = &r.people[t];
+                let mut q = Query::of(p, t);
+                let family = rng.chance(0.5);
+                let field = if family { &mut q.family } else { &mut q.given };
+                let found: Vec<(&str, &str)> = [
+                    ("m", "rn"),
+                    ("rn", "m"),
+                    ("d", "cl"),
+                    ("cl", "d"),
+                    ("w", "vv"),
+                    ("h", "li"),
+                    ("u", "ii"),
+                    ("n", "ri"),
+                    ("l", "1"),
+                    ("i", "l"),
+                    ("o", "0"),
+                    ("e", "c"),
+                    ("s", "5"),
+                ]
+                .into_iter()
+                .filter(|(from, _)| field.get(1..).is_some_and(|rest| rest.contains(from)))
+                .collect();
+                if found.is_empty() {
+                    return None;
+                }
+                let (from, to) = *rng.pick(&found);
+                let head: String = field.chars().take(1).collect();
+                let rest: String = field.chars().skip(1).collect();
+                *field = format!("{head}{}", rest.replacen(from, to, 1));
+                Some(q)
+            },
+        },
+        Kind {
+            name: "romanisation_system_spelling",
+            expect: Expect::Flag,
+            make: |rng, r, t| {
+                let p = &r.people[t];
+                let mut q = Query::of(p, t);
+                let family = rng.chance(0.5);
+                let field = if family { &mut q.family } else { &mut q.given };
+                let found: Vec<(&str, &str)> = [
+                    ("y", "i"),
+                    ("i", "y"),
+                    ("x", "ks"),
+                    ("ks", "x"),
+                    ("kh", "h"),
+                    ("ph", "f"),
+                    ("ou", "u"),
+                    ("j", "y"),
+                    ("ll", "l"),
+                    ("tt", "t"),
+                    ("tz", "ts"),
+                ]
+                .into_iter()
+                .filter(|(from, _)| field.get(1..).is_some_and(|rest| rest.contains(from)))
+                .collect();
+                if found.is_empty() || !field.is_ascii() {
+                    return None;
+                }
+                let (from, to) = *rng.pick(&found);
+                let head: String = field.chars().take(1).collect();
+                let rest: String = field.chars().skip(1).collect();
+                *field = format!("{head}{}", rest.replacen(from, to, 1));
+                Some(q)
+            },
+        },
+        Kind {
+            name: "maiden_name_as_middle_name",
+            expect: Expect::Flag,
+            make: |rng, r, t| {
+                let p = &r.people[t];
+                let married = rng.pick(&r.people);
+                if married.family == p.family || !p.family.chars().all(char::is_alphabetic) {
+                    return None;
+                }
+                Some(Query {
+                    given: format!("{} {}", p.first_given(), p.family),
+                    family: married.family.clone(),
+                    ..Query::of(p, t)
+                })
+            },
+        },
+        Kind {
+            name: "middle_name_on_record_as_family_name",
+            expect: Expect::Flag,
+            make: |_, r, t| {
+                let p = &r.people[t];
+                let middle = p.given.split_whitespace().nth(1)?;
+                if middle.chars().count() < 3 {
+                    return None;
+                }
+                Some(Query {
+                    given: p.first_given(),
+                    family: middle.to_string(),
+                    ..Query::of(p, t)
+                })
+            },
+        },
+        Kind {
+            name: "post_nominals",
+            expect: Expect::Strong,
+            make: |rng, r, t| {
+                let p = &r.people[t];
+                let letters =
+                    *rng.pick(&["QPM", "KPM", "BEM", "MBE", "OBE, JP", "CBE", "DL", "QFSM"]);
+                Some(Query {
+                    family: format!("{} {letters}", p.family),
+                    ..Query::of(p, t)
+                })
+            },
+        },
+        Kind {
+            name: "neg_first_name_like_a_middle_name",
+            expect: Expect::Clear,
+            make: |rng, r, t| {
+                let p = &r.people[t];
+                let middle = p.given.split_whitespace().nth(1)?;
+                if middle.chars().count() < 4 {
+                    return None;
+                }
+                let like = slip(rng, middle, 1, None);
+                if like.eq_ignore_ascii_case(middle) || related_any(&like, &p.first_given()) {
+                    return None;
+                }
+                let dob = Date::new(
+                    p.dob.year,
+                    p.dob.month,
+                    if p.dob.day < 28 {
+                        p.dob.day + 1
+                    } else {
+                        p.dob.day - 1
+                    },
+                );
+                if near_namesake(r, &like, &p.family, dob) {
+                    return None;
+                }
+                Some(Query {
+                    given: like,
+                    dob: Some(dob),
+                    target: None,
+                    ..Query::of(p, t)
+                })
+            },
+        },
+        Kind {
             name: "neg_same_name_other_dob_years",
             expect: Expect::Clear,
             make: |rng, r, t| {
