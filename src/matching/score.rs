@@ -544,9 +544,7 @@ enum Needs {
 fn two_slips_apart(x: &str, y: &str) -> bool {
     let long = |s: &str| s.strip_prefix("mc").map(|r| format!("mac{r}"));
     let two = |a: &str, b: &str| strsim::osa_distance(a, b) == 2;
-    two(x, y)
-        || long(x).is_some_and(|lx| two(&lx, y))
-        || long(y).is_some_and(|ly| two(x, &ly))
+    two(x, y) || long(x).is_some_and(|lx| two(&lx, y)) || long(y).is_some_and(|ly| two(x, &ly))
 }
 
 /// Family score of long names two slips apart: below any one-slip level.
