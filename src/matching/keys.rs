@@ -2,10 +2,13 @@
 //! which a check probes, so that every match [`super::compare`] can make is found while each key's
 //! posting list stays short at a million listed people.
 //!
-//! # Key scheme (format version 6: version 5 with given names' forms in other languages)
+//! # Key scheme (format version 9)
 //! Codes are Double Metaphone primary codes (at most 4 characters) of folded tokens. A person's
 //! *name codes* are, over all their names: the code of every family-name form (the joined form and
-//! each part of a double-barrelled name), of the first given name and of the full names it is a
+//! each part of a double-barrelled name, and of their other spellings: a Greek or Cyrillic word's
+//! romanisations by each system, an Arabic or South Asian name's canonical spelling, a Gaelic or
+//! Welsh family name's anglicised forms, see [`super::script`]), of the first given name (and its
+//! other spellings) and of the full names it is a
 //! short form, another language's form or another spelling of (Bob gives the codes of Bob and
 //! Robert, Dafydd those of Dafydd and David), and, on the index side only, of the other
 //! given names. Given and family codes share one namespace, so a given and family name swapped find
@@ -18,7 +21,8 @@
 //!   when the date of birth is complete (the index also pairs the other given names' codes);
 //!   probed with the first given name's codes x the family codes, for the date and its
 //!   transposition. Both name parts keep their sound and one date part may slip.
-//! * `f|<code>|<YYYYMMDD>`: every name code x the full date; probed with the check's codes for
+//! * `f|<code>|<YYYYMMDD>`: every name code, and the codes of the first given name and family
+//!   name read with a scanner's misreadings undone (rn as m, cl as d, vv as w), x the full date; probed with the check's codes for
 //!   the date and its transposition. One name part may be anything (a typo that changes its
 //!   sound, an initial), with the date exact or transposed.
 //! * `d|<YYYYMMDD>|<ab>`: the sorted first letters of the first given name and of the family
@@ -45,31 +49,62 @@
 
 use std::collections::BTreeSet;
 
-use super::{Date, PName, Prepared, dob};
+use super::{AltWhy, Date, PName, Prepared, Tok, dob};
 
 /// Bumped whenever [`index_keys`] changes, including the nickname tables it reads (format 6:
 /// given names' forms in other languages and other spellings, and Liam for William; format 7: match
 /// records carry disclosure facts, not a status per viewer; format 8: names folded without their
-/// invisible characters, see [`super::normalise::normalise_name_part`]); a store
+/// invisible characters, see [`super::normalise::normalise_name_part`]; format 9: the codes of
+/// tokens' other spellings, see below, and names in Greek and Cyrillic keyed by their Latin form); a store
 /// whose index is of another version refuses to open until `vetting reindex` rebuilds it.
-pub const INDEX_FORMAT_VERSION: u32 = 8;
+pub const INDEX_FORMAT_VERSION: u32 = 9;
 
 /// Longest issuer kept in a key (folded), so a key stays within 64 bytes.
 const MAX_KEY_ISSUER: usize = 16;
 /// Longest identifier value kept in a key (folded).
 const MAX_KEY_VALUE: usize = 32;
 
+/// Codes of a token's other spellings: romanisations, canonical spellings and Gaelic and Welsh
+/// forms (`scanned` false), or only the spellings with a scanner's misreadings undone (`true`).
+fn alt_codes(t: &Tok, scanned: bool) -> impl Iterator<Item = &str> {
+    t.alts()
+        .iter()
+        .filter(move |a| (a.why == AltWhy::Scanned) == scanned)
+        .map(|a| a.code.as_str())
+}
+
 fn first_given_codes(n: &PName) -> impl Iterator<Item = &str> {
     n.given
         .first()
         .map(|g| g.code())
         .into_iter()
+        .chain(
+            n.given
+                .first()
+                .into_iter()
+                .flat_map(|g| alt_codes(g, false)),
+        )
         .chain(n.nick.iter().map(String::as_str))
         .filter(|c| !c.is_empty())
 }
 
 fn family_codes(n: &PName) -> impl Iterator<Item = &str> {
-    n.family.iter().map(|f| f.code()).filter(|c| !c.is_empty())
+    n.family
+        .iter()
+        .flat_map(|f| std::iter::once(f.code()).chain(alt_codes(f, false)))
+        .filter(|c| !c.is_empty())
+}
+
+/// Codes of the name parts as a scanner may have misread them (the `f|` keys only: with the
+/// exact date, so that two misread parts are found, while a misreading with a slipped date is
+/// left to the other keys' rules).
+fn scanned_codes(n: &PName) -> impl Iterator<Item = &str> {
+    n.given
+        .first()
+        .into_iter()
+        .chain(n.family.iter())
+        .flat_map(|t| alt_codes(t, true))
+        .filter(|c| !c.is_empty())
 }
 
 /// Name codes a listed person is filed under.
@@ -78,6 +113,7 @@ fn index_codes(p: &Prepared) -> BTreeSet<&str> {
     for n in &p.names {
         out.extend(family_codes(n));
         out.extend(first_given_codes(n));
+        out.extend(scanned_codes(n));
         out.extend(
             n.given
                 .iter()
@@ -95,6 +131,7 @@ fn query_codes(p: &Prepared) -> BTreeSet<&str> {
     for n in &p.names {
         out.extend(family_codes(n));
         out.extend(first_given_codes(n));
+        out.extend(scanned_codes(n));
     }
     out
 }

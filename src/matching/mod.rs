@@ -20,6 +20,8 @@ pub mod keys;
 pub mod nicknames;
 pub mod normalise;
 pub mod score;
+pub mod script;
+mod variants;
 
 use serde::{Deserialize, Serialize};
 
@@ -58,25 +60,80 @@ pub struct Comparison {
 
 /// A folded token with its phonetic code and, when the name as written had a letter with more
 /// than one ASCII spelling (ü, ö, ä, ø, å), the token with that letter spelt as a digraph
-/// (`Müller`: `muller`, alternative `mueller`).
+/// (`Müller`: `muller`, alternative `mueller`); its other spellings ([`Alt`]); and, for a word
+/// written in Greek or Cyrillic, where it came from ([`Written`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct Tok(String, String, Option<String>);
+struct Tok(String, String, Option<String>, Vec<Alt>, Option<Written>);
+
+/// Another spelling a token is known by, with its phonetic code (which the index files it under
+/// too) and why it is one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Alt {
+    text: String,
+    code: String,
+    why: AltWhy,
+}
+
+/// Why a spelling is another form of a token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum AltWhy {
+    /// Another system's (or a common habit's) romanisation of the word as written in Greek or
+    /// Cyrillic (see [`script::romanise`]).
+    Script,
+    /// The canonical spelling of the Arabic or South Asian name the token is a romanisation of
+    /// (`data/romanisations.csv`): two tokens with the same canonical spelling are one name.
+    Romanised,
+    /// The token with the letter groups a scanner misreads replaced (rn as m, cl as d, vv as w),
+    /// so the index finds the name as it was meant: for candidate keys only.
+    Scanned,
+    /// An anglicised form of the Irish, Scottish Gaelic or Welsh family name the token is
+    /// (`data/family-name-forms.csv`), with the language and that name as the table writes it.
+    Anglicised { language: String, gaelic: String },
+    /// The standard masculine form of the Gaelic or Welsh family name the token is a female,
+    /// married or lenited form of (Ní Shúilleabháin: Ó Súilleabháin).
+    GaelicForm { language: String, gaelic: String },
+}
+
+/// A token that was written in another script: which, the word as written, and whether every
+/// romanisation system agrees on its Latin spelling (only then can a match through it decide).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Written {
+    script: String,
+    word: String,
+    one_to_one: bool,
+}
 
 impl Tok {
     fn new(text: String) -> Tok {
         let code = normalise::phonetic(&text);
-        Tok(text, code, None)
+        Tok(text, code, None, Vec::new(), None)
     }
     fn with_alt(text: String, alt: Option<String>) -> Tok {
         let code = normalise::phonetic(&text);
         let alt = alt.filter(|a| *a != text);
-        Tok(text, code, alt)
+        Tok(text, code, alt, Vec::new(), None)
     }
     fn text(&self) -> &str {
         &self.0
     }
     fn code(&self) -> &str {
         &self.1
+    }
+    /// Other spellings of the token.
+    fn alts(&self) -> &[Alt] {
+        &self.3
+    }
+    /// Where a token written in another script came from.
+    fn written(&self) -> Option<&Written> {
+        self.4.as_ref()
+    }
+    /// Adds another spelling, unless it is the token itself or already known.
+    fn add_alt(&mut self, text: String, why: AltWhy) {
+        if text.is_empty() || text == self.0 || self.3.iter().any(|a| a.text == text) {
+            return;
+        }
+        let code = normalise::phonetic(&text);
+        self.3.push(Alt { text, code, why });
     }
     /// The same token, or the same once one side's ü, ö, ä, ø or å is spelt as a digraph.
     fn same(&self, other: &Tok) -> bool {
@@ -93,6 +150,37 @@ impl Tok {
             && (spelt(self, &other.0)
                 || spelt(other, &self.0)
                 || (self.2.is_some() && self.2 == other.2))
+    }
+    /// How this token and `other` agree through a known other spelling: one's spelling is the
+    /// other token, or (romanisations) both have the same canonical spelling. Scanned spellings
+    /// are left to the scorer's own rule.
+    fn alt_match<'a>(&'a self, other: &'a Tok) -> Option<&'a AltWhy> {
+        let one_way = |a: &Tok, b: &Tok| -> Option<usize> {
+            a.3.iter()
+                .position(|x| x.text == b.0 && x.why != AltWhy::Scanned)
+        };
+        if let Some(i) = one_way(self, other) {
+            return self.3.get(i).map(|a| &a.why);
+        }
+        if let Some(i) = one_way(other, self) {
+            return other.3.get(i).map(|a| &a.why);
+        }
+        self.3
+            .iter()
+            .find(|a| {
+                matches!(a.why, AltWhy::Romanised | AltWhy::GaelicForm { .. })
+                    && other.3.iter().any(|b| b.why == a.why && b.text == a.text)
+            })
+            .map(|a| &a.why)
+    }
+    /// True when a match between this token and `other` rests on a romanisation of a word written
+    /// in another script that the systems do not agree on: such a match is referred, never
+    /// decided. Two tokens both written in the script compare as written.
+    fn script_uncertain(&self, other: &Tok) -> bool {
+        match (self.written(), other.written()) {
+            (Some(w), None) | (None, Some(w)) => !w.one_to_one,
+            _ => false,
+        }
     }
 }
 
@@ -180,13 +268,22 @@ impl Prepared {
             if names.len() >= MAX_NAMES {
                 break;
             }
-            let given = toks(
-                normalise::given_tokens(&n.given_names),
-                normalise::digraphs(&n.given_names).map(|s| normalise::given_tokens(&s)),
+            let (given_latin, given_script) = script::latin_field(&n.given_names);
+            let (family_latin, family_script) = script::latin_field(&n.family_name);
+            let mut given = toks(
+                normalise::given_tokens(&given_latin),
+                normalise::digraphs(&given_latin).map(|s| normalise::given_tokens(&s)),
             );
-            let family = toks(
-                normalise::family_forms(&n.family_name),
-                normalise::digraphs(&n.family_name).map(|s| normalise::family_forms(&s)),
+            let mut family = toks(
+                normalise::family_forms(&family_latin),
+                normalise::digraphs(&family_latin).map(|s| normalise::family_forms(&s)),
+            );
+            variants::attach(&mut given, &given_script, false, "");
+            variants::attach(
+                &mut family,
+                &family_script,
+                true,
+                &normalise_name_part(&family_latin),
             );
             if given.is_empty() && family.is_empty() {
                 continue;

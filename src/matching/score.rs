@@ -51,7 +51,7 @@ use super::dob::{self, DobRelation};
 use super::keys::shares_key;
 use super::nicknames::{Equivalence, are_forms, equivalence};
 use super::normalise::display;
-use super::{Comparison, PName, Prepared, Strength, Tok};
+use super::{AltWhy, Comparison, PName, Prepared, Strength, Tok};
 
 /// Thresholds on the score (see the module documentation for how it is built).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -154,7 +154,22 @@ fn within_one_edit_mc(a: &str, b: &str) -> bool {
     }
 }
 
+/// How two tokens agree ([`token_level_as_written`]), with a word written in Greek or Cyrillic
+/// taken into account: equal to the other side's Latin only by one system's spelling, when the
+/// systems disagree (Δημήτριος: dimitrios, dhimitrios, demetrios), is another romanisation
+/// (referred, never decided); by the spelling every system gives, a transliteration.
 fn token_level(a: &Tok, b: &Tok) -> Option<TokLevel> {
+    let level = token_level_as_written(a, b)?;
+    if a.script_uncertain(b) && level > TokLevel::Romanised {
+        return Some(TokLevel::Romanised);
+    }
+    if level == TokLevel::Exact && a.written().is_some() != b.written().is_some() {
+        return Some(TokLevel::Transliterated);
+    }
+    Some(level)
+}
+
+fn token_level_as_written(a: &Tok, b: &Tok) -> Option<TokLevel> {
     let (x, y) = (a.text(), b.text());
     if x == y {
         return Some(TokLevel::Exact);
@@ -167,6 +182,11 @@ fn token_level(a: &Tok, b: &Tok) -> Option<TokLevel> {
     }
     if are_forms(x, y) {
         return Some(TokLevel::Form);
+    }
+    match a.alt_match(b) {
+        Some(AltWhy::Script) => return Some(TokLevel::Transliterated),
+        Some(AltWhy::Romanised) => return Some(TokLevel::Romanised),
+        _ => {}
     }
     // One letter apart: 3+ letters, or a letter dropped from a 3-letter name (Ki/Kim, Ze/Zoe).
     let (short, long) = (x.len().min(y.len()), x.len().max(y.len()));
@@ -301,6 +321,35 @@ fn scanned_alike(x: &str, y: &str) -> Option<(&'static str, &'static str)> {
         None
     }
     walk(x.as_bytes(), y.as_bytes(), MAX_SCAN_CONFUSIONS, None).flatten()
+}
+
+/// [`describe_given`], naming the script a word was written in.
+fn describe_tokens(level: TokLevel, q: &Tok, c: &Tok, middle: bool) -> String {
+    let what = if middle {
+        "a middle name"
+    } else {
+        "given name"
+    };
+    let written = q.written().or(c.written());
+    match (level, written) {
+        (TokLevel::Transliterated | TokLevel::Romanised, Some(w))
+            if q.written().is_some() != c.written().is_some() =>
+        {
+            let latin = if q.written().is_some() { c } else { q };
+            let how = if level == TokLevel::Transliterated {
+                "transliterated"
+            } else {
+                "romanised (the systems spell it differently)"
+            };
+            format!(
+                "{what} \"{}\" {how} from the {} \"{}\"",
+                display(latin.text()),
+                w.script,
+                w.word
+            )
+        }
+        _ => describe_given(level, q.text(), c.text(), middle),
+    }
 }
 
 fn describe_given(level: TokLevel, q: &str, c: &str, middle: bool) -> String {
@@ -469,7 +518,7 @@ fn given_with_primary(
     let mut conflict = false;
     let mut reasons = Vec::new();
     let (qt, ct) = (q.get(bi)?, c.get(bj)?);
-    reasons.push(describe_given(level, qt.text(), ct.text(), bi != bj));
+    reasons.push(describe_tokens(level, qt, ct, bi != bj));
     // The other given names.
     let mut c_left: Vec<&Tok> = c
         .iter()
@@ -554,9 +603,118 @@ const TWO_SLIPS: f64 = 0.75;
 /// leave too little of it.
 const TWO_SLIPS_MIN_LEN: usize = 7;
 
-/// Agreement of the family names (forms: joined first, then parts): score and reason.
-/// `shown_q` and `shown_c` are the whole family names as written, for reasons.
+/// Family score of a Gaelic or Welsh family name and its anglicised form, or two forms of one
+/// Gaelic name (a woman's and a man's): one name, but a form a person chooses, so referred.
+const GAELIC_FORM: f64 = 0.9;
+
+/// Agreement of the family names (forms: joined first, then parts): score, reason and what more
+/// it needs. Beyond the spelling rules ([`family_agreement_as_written`]): a name written in Greek
+/// or Cyrillic against its romanisation, an Arabic or South Asian name's other romanisation
+/// (`data/romanisations.csv`), and an Irish, Scottish Gaelic or Welsh name against its
+/// anglicised form or another form of it (`data/family-name-forms.csv`). Only a transliteration
+/// every system agrees on may decide; the rest are referred with a near date.
 fn family_agreement(q: &[Tok], c: &[Tok], shown_q: &str, shown_c: &str) -> Option<FamilyAgreement> {
+    let (qj, cj) = (q.first()?, c.first()?);
+    let whole = |t: &Tok, shown: &str| {
+        if shown.is_empty() {
+            display(t.text())
+        } else {
+            shown.to_string()
+        }
+    };
+    let uncertain = qj.script_uncertain(cj);
+    if !uncertain && qj.same(cj) && qj.written().is_none() && cj.written().is_none() {
+        return family_agreement_as_written(q, c, shown_q, shown_c);
+    }
+    for qf in q {
+        for cf in c {
+            let why = if qf.text() == cf.text() && qf.written().is_some() != cf.written().is_some()
+            {
+                Some(&AltWhy::Script)
+            } else {
+                qf.alt_match(cf)
+            };
+            let (sq, sc) = (whole(qf, shown_q), whole(cf, shown_c));
+            match why {
+                Some(AltWhy::Script) => {
+                    let (written, latin) = if qf.written().is_some() {
+                        (qf, &sc)
+                    } else {
+                        (cf, &sq)
+                    };
+                    let Some(w) = written.written() else { continue };
+                    return Some(if qf.script_uncertain(cf) {
+                        (
+                            ROMANISED,
+                            format!(
+                                "family name \"{latin}\" romanised from the {} \"{}\" (the \
+                                 systems spell it differently)",
+                                w.script, w.word
+                            ),
+                            Needs::NearDateReferred,
+                        )
+                    } else {
+                        (
+                            1.0,
+                            format!(
+                                "family name \"{latin}\" transliterated from the {} \"{}\"",
+                                w.script, w.word
+                            ),
+                            Needs::Nothing,
+                        )
+                    });
+                }
+                Some(AltWhy::Romanised) => {
+                    return Some((
+                        ROMANISED,
+                        format!("family name another romanisation of the same name ({sq}/{sc})"),
+                        Needs::NearDateReferred,
+                    ));
+                }
+                Some(AltWhy::Anglicised { language, gaelic }) => {
+                    let anglicised = if qf.alts().iter().any(|a| a.text == cf.text()) {
+                        sc
+                    } else {
+                        sq
+                    };
+                    return Some((
+                        GAELIC_FORM,
+                        format!(
+                            "family name \"{anglicised}\" is an anglicised form of the \
+                             {language} \"{gaelic}\""
+                        ),
+                        Needs::NearDateReferred,
+                    ));
+                }
+                Some(AltWhy::GaelicForm { language, gaelic }) => {
+                    return Some((
+                        GAELIC_FORM,
+                        format!(
+                            "family names \"{sq}\" and \"{sc}\" are forms of the {language} \
+                             \"{gaelic}\" (a woman's or married form)"
+                        ),
+                        Needs::NearDateReferred,
+                    ));
+                }
+                Some(AltWhy::Scanned) | None => {}
+            }
+        }
+    }
+    let (score, why, needs) = family_agreement_as_written(q, c, shown_q, shown_c)?;
+    if uncertain {
+        return Some((score.min(ROMANISED), why, Needs::NearDateReferred));
+    }
+    Some((score, why, needs))
+}
+
+/// Agreement of the family names as spelt (forms: joined first, then parts): score and reason.
+/// `shown_q` and `shown_c` are the whole family names as written, for reasons.
+fn family_agreement_as_written(
+    q: &[Tok],
+    c: &[Tok],
+    shown_q: &str,
+    shown_c: &str,
+) -> Option<FamilyAgreement> {
     let (qj, cj) = (q.first()?, c.first()?);
     let whole = |t: &Tok, shown: &str| {
         if shown.is_empty() {
@@ -1423,6 +1581,89 @@ mod tests {
     }
 
     /// Issue 12: post-nominal letters after the family name turned an exact match into a REFER.
+    /// The strength and reasons of a check against one listed person, each a name pair.
+    fn outcome(q: (&str, &str), c: (&str, &str), qd: Option<Date>) -> Option<(Strength, String)> {
+        let (q, c) = (person(&[q], qd, &[]), person(&[c], d(1979, 6, 2), &[]));
+        cmp(&q, &c).map(|m| (m.strength, m.reasons.join("; ")))
+    }
+
+    #[test]
+    fn irish_scottish_and_welsh_family_names_meet_their_anglicised_forms_referred() {
+        let exact = d(1979, 6, 2);
+        for (q, c) in [
+            (("Ciaran", "O'Sullivan"), ("Ciarán", "Ó Súilleabháin")),
+            (("Ciarán", "Ó Súilleabháin"), ("Ciaran", "Sullivan")),
+            (("Siobhan", "O'Sullivan"), ("Siobhán", "Ní Shúilleabháin")),
+            (("Aoife", "Ní Shúilleabháin"), ("Aoife", "Ó Súilleabháin")),
+            (("Sean", "McLoughlin"), ("Seán", "Mac Lochlainn")),
+            (("Rhodri", "Price"), ("Rhodri", "ap Rhys")),
+            (("Owain", "ab Owain"), ("Owain", "Bowen")),
+        ] {
+            let (strength, why) = outcome(q, c, exact).unwrap_or_else(|| panic!("{q:?} {c:?}"));
+            assert_eq!(strength, Strength::Possible, "{q:?} {c:?}: {why}");
+            assert!(why.contains("form"), "{why}");
+        }
+        // Found with the day and month transposed, not with a date that slipped otherwise.
+        assert!(
+            outcome(
+                ("Ciaran", "O'Sullivan"),
+                ("Ciarán", "Ó Súilleabháin"),
+                d(1979, 2, 6)
+            )
+            .is_some()
+        );
+        assert!(
+            outcome(
+                ("Ciaran", "O'Sullivan"),
+                ("Ciarán", "Ó Súilleabháin"),
+                d(1979, 6, 3)
+            )
+            .is_none()
+        );
+        // Two anglicised forms of one Welsh name are two English names.
+        assert!(outcome(("Rhodri", "Price"), ("Rhodri", "Pritchard"), exact).is_none());
+        assert!(outcome(("Gareth", "Bevan"), ("Gareth", "Evans"), exact).is_none());
+    }
+
+    #[test]
+    fn a_name_in_greek_or_cyrillic_meets_its_latin_form() {
+        let exact = d(1979, 6, 2);
+        // Every system spells Иван Петров alike: decided.
+        let (s, why) = outcome(("Иван", "Петров"), ("Ivan", "Petrov"), exact).expect("cyrillic");
+        assert_eq!(s, Strength::Strong, "{why}");
+        assert!(why.contains("transliterated from the Cyrillic"), "{why}");
+        // And the other way round: a registry entry in the script, found by the Latin form.
+        let (s, _) = outcome(("Ivan", "Petrov"), ("Иван", "Петров"), exact).expect("both ways");
+        assert_eq!(s, Strength::Strong);
+        // The systems disagree on Δημήτριος and Юрий: referred.
+        for (q, c) in [
+            (("Δημήτριος", "Ευαγγέλου"), ("Dimitrios", "Evangelou")),
+            (("Dimitrios", "Evangelou"), ("Δημήτριος", "Ευαγγέλου")),
+            (("Юрий", "Смирнов"), ("Yuriy", "Smirnov")),
+            (("Юрий", "Смирнов"), ("Iurii", "Smirnov")),
+            (("Сергій", "Бондаренко"), ("Serhii", "Bondarenko")),
+        ] {
+            let (s, why) = outcome(q, c, exact).unwrap_or_else(|| panic!("{q:?} {c:?}"));
+            assert_eq!(s, Strength::Possible, "{q:?} {c:?}: {why}");
+            assert!(why.contains("from the"), "{why}");
+        }
+        assert!(outcome(("Иван", "Петров"), ("Ivan", "Sidorov"), exact).is_none());
+    }
+
+    #[test]
+    fn arabic_and_south_asian_romanisations_are_referred() {
+        let exact = d(1979, 6, 2);
+        for (q, c) in [
+            (("Zaynab", "Khan"), ("Zeinab", "Khan")),
+            (("Yousaf", "Ahmed"), ("Yusuf", "Ahmed")),
+            (("Abdur Rahman", "Hussain"), ("Abdulrahman", "Hussain")),
+            (("Imran", "Chaudhry"), ("Imran", "Chowdhury")),
+        ] {
+            let (s, why) = outcome(q, c, exact).unwrap_or_else(|| panic!("{q:?} {c:?}"));
+            assert_eq!(s, Strength::Possible, "{q:?} {c:?}: {why}");
+        }
+    }
+
     #[test]
     fn post_nominals_after_the_family_name_leave_an_exact_match_strong() {
         for family in ["Smith QPM", "Smith, BEM", "Smith MBE JP"] {
