@@ -243,6 +243,146 @@ const MC_FAMILIES: &[&str] = &[
     "McCormack",
 ];
 
+/// Irish, Scottish Gaelic and Welsh family names and a standard anglicised form of each
+/// (MacLysaght, Black, Morgan and Morgan), written for this test.
+const GAELIC_FAMILIES: &[(&str, &str)] = &[
+    ("Ó Súilleabháin", "O'Sullivan"),
+    ("Ó Briain", "O'Brien"),
+    ("Ó Néill", "O'Neill"),
+    ("Mac Cárthaigh", "McCarthy"),
+    ("Ó Ceallaigh", "Kelly"),
+    ("Ó Murchú", "Murphy"),
+    ("Mac Mathúna", "McMahon"),
+    ("Ó Dónaill", "O'Donnell"),
+    ("Mac Suibhne", "Sweeney"),
+    ("Ó Conchobhair", "O'Connor"),
+    ("Breathnach", "Walsh"),
+    ("Ó Riain", "Ryan"),
+    ("Ó Braonáin", "Brennan"),
+    ("Mac Lochlainn", "McLoughlin"),
+    ("Ó hUiginn", "Higgins"),
+    ("Ó Mathúna", "Mahony"),
+    ("Caimbeul", "Campbell"),
+    ("MacDhòmhnaill", "MacDonald"),
+    ("ap Rhys", "Price"),
+    ("ab Owain", "Bowen"),
+    ("ap Hywel", "Powell"),
+    ("ap Richard", "Pritchard"),
+    ("ap Huw", "Pugh"),
+    ("ab Ifan", "Bevan"),
+];
+
+/// Two English family names that both come from one Welsh patronymic: two names, not one.
+const ANGLICISED_SIBLINGS: &[(&str, &str)] = &[
+    ("Price", "Rees"),
+    ("Bowen", "Owens"),
+    ("Pritchard", "Richards"),
+    ("Powell", "Howells"),
+    ("Bevan", "Evans"),
+];
+
+/// Greek names in Greek script and as a Greek passport writes them (ELOT 743).
+const GREEK_NAMES: &[(&str, &str)] = &[
+    ("Δημήτριος", "Dimitrios"),
+    ("Γεώργιος", "Georgios"),
+    ("Ιωάννης", "Ioannis"),
+    ("Κωνσταντίνος", "Konstantinos"),
+    ("Νικόλαος", "Nikolaos"),
+    ("Παναγιώτης", "Panagiotis"),
+    ("Ελένη", "Eleni"),
+    ("Αικατερίνη", "Aikaterini"),
+    ("Σοφία", "Sofia"),
+    ("Ευάγγελος", "Evangelos"),
+];
+const GREEK_FAMILIES: &[(&str, &str)] = &[
+    ("Παπαδόπουλος", "Papadopoulos"),
+    ("Ευαγγέλου", "Evangelou"),
+    ("Γεωργίου", "Georgiou"),
+    ("Νικολάου", "Nikolaou"),
+    ("Οικονόμου", "Oikonomou"),
+    ("Αντωνίου", "Antoniou"),
+    ("Παπαδάκης", "Papadakis"),
+    ("Χριστοδούλου", "Christodoulou"),
+    ("Ιωάννου", "Ioannou"),
+    ("Μπακογιάννη", "Bakogianni"),
+];
+
+/// Ukrainian and Russian names in Cyrillic and as their passports write them (Ukrainian
+/// national system of 2010; ICAO 9303).
+const CYRILLIC_NAMES: &[(&str, &str)] = &[
+    ("Олександр", "Oleksandr"),
+    ("Дмитро", "Dmytro"),
+    ("Андрій", "Andrii"),
+    ("Наталія", "Nataliia"),
+    ("Ольга", "Olha"),
+    ("Юрій", "Yurii"),
+    ("Сергей", "Sergei"),
+    ("Юрий", "Iurii"),
+    ("Татьяна", "Tatiana"),
+    ("Иван", "Ivan"),
+];
+const CYRILLIC_FAMILIES: &[(&str, &str)] = &[
+    ("Шевченко", "Shevchenko"),
+    ("Бондаренко", "Bondarenko"),
+    ("Коваленко", "Kovalenko"),
+    ("Ткаченко", "Tkachenko"),
+    ("Смирнов", "Smirnov"),
+    ("Кузнецов", "Kuznetsov"),
+    ("Попов", "Popov"),
+    ("Соколов", "Sokolov"),
+    ("Волков", "Volkov"),
+    ("Мельник", "Melnyk"),
+];
+
+/// Arabic and South Asian names in Britain: one spelling and another of the same name.
+const ROMANISED_GIVEN: &[(&str, &str)] = &[
+    ("Mohammed", "Muhammad"),
+    ("Yusuf", "Yousaf"),
+    ("Zainab", "Zeinab"),
+    ("Fatima", "Fatimah"),
+    ("Khadija", "Khadijah"),
+    ("Aisha", "Ayesha"),
+    ("Osman", "Usman"),
+    ("Mustafa", "Mostafa"),
+    ("Abdulrahman", "Abdur Rahman"),
+];
+const ROMANISED_FAMILY: &[(&str, &str)] = &[
+    ("Hussain", "Hussein"),
+    ("Chaudhry", "Chowdhury"),
+    ("Rahman", "Rehman"),
+    ("Siddiqui", "Siddiqi"),
+    ("Qureshi", "Kureshi"),
+];
+
+/// The pair's other side: `a` for `b`, `b` for `a`.
+fn other_of<'a>(pairs: &'a [(&'a str, &'a str)], name: &str) -> Option<&'a str> {
+    pairs.iter().find_map(|(a, b)| {
+        if *a == name {
+            Some(*b)
+        } else if *b == name {
+            Some(*a)
+        } else {
+            None
+        }
+    })
+}
+
+/// An Irish family name with Ó as a woman writes it: Ní, the name's first consonant lenited (an
+/// h after it), and the h Ó puts before a vowel dropped (Ó hUiginn: Ní Uiginn).
+fn irish_female(gaelic: &str) -> Option<String> {
+    let stem = gaelic.strip_prefix("Ó ")?;
+    let stem = stem.strip_prefix('h').unwrap_or(stem);
+    let mut chars = stem.chars();
+    let first = chars.next()?;
+    let rest: String = chars.collect();
+    let lenites = "BCDFGMPST".contains(first) && !rest.starts_with('h');
+    Some(if lenites {
+        format!("Ní {first}h{rest}")
+    } else {
+        format!("Ní {first}{rest}")
+    })
+}
+
 const O_FAMILIES: &[&str] = &[
     "O'Neill",
     "O'Brien",
@@ -922,6 +1062,36 @@ fn extras(rng: &mut Rng, base: &[Person]) -> Vec<Person> {
     for (full, _) in NICKNAMES.iter().step_by(3) {
         let f = rng.pick(BASE_FAMILIES);
         out.push(person(rng, (*full).to_string(), (*f).to_string()));
+    }
+    // Listed by a Gaelic or Welsh family name, or by its anglicised form.
+    for _ in 0..120 {
+        let (gaelic, anglicised) = *rng.pick(GAELIC_FAMILIES);
+        let f = if rng.chance(0.5) { gaelic } else { anglicised };
+        let g = rng.pick(&given_pool).clone();
+        out.push(person(rng, g, f.to_string()));
+    }
+    for _ in 0..60 {
+        let (a, b) = *rng.pick(ANGLICISED_SIBLINGS);
+        let f = if rng.chance(0.5) { a } else { b };
+        let g = rng.pick(&given_pool).clone();
+        out.push(person(rng, g, f.to_string()));
+    }
+    // Listed in Greek or Cyrillic script or in a passport's Latin.
+    for (given, family) in [
+        (GREEK_NAMES, GREEK_FAMILIES),
+        (CYRILLIC_NAMES, CYRILLIC_FAMILIES),
+    ] {
+        for _ in 0..80 {
+            let (gs, gl) = *rng.pick(given);
+            let (fs, fl) = *rng.pick(family);
+            let (g, f) = if rng.chance(0.5) { (gs, fs) } else { (gl, fl) };
+            out.push(person(rng, g.to_string(), f.to_string()));
+        }
+    }
+    for _ in 0..80 {
+        let (g, _) = *rng.pick(ROMANISED_GIVEN);
+        let (f, _) = *rng.pick(ROMANISED_FAMILY);
+        out.push(person(rng, g.to_string(), f.to_string()));
     }
     out
 }
@@ -1963,6 +2133,91 @@ fn kinds() -> Vec<Kind> {
                 let rest: String = field.chars().skip(1).collect();
                 *field = format!("{head}{}", rest.replacen(from, to, 1));
                 Some(q)
+            },
+        },
+        Kind {
+            name: "gaelic_or_welsh_family_name_as_anglicised",
+            expect: Expect::Flag,
+            make: |_, r, t| {
+                let p = &r.people[t];
+                let other = other_of(GAELIC_FAMILIES, &p.family)?;
+                Some(Query {
+                    family: other.to_string(),
+                    ..Query::of(p, t)
+                })
+            },
+        },
+        Kind {
+            name: "irish_womans_form_of_family_name",
+            expect: Expect::Flag,
+            make: |_, r, t| {
+                let p = &r.people[t];
+                let gaelic = if p.family.starts_with("Ó ") {
+                    p.family.as_str()
+                } else {
+                    GAELIC_FAMILIES
+                        .iter()
+                        .find(|(g, a)| *a == p.family && g.starts_with("Ó "))?
+                        .0
+                };
+                Some(Query {
+                    family: irish_female(gaelic)?,
+                    ..Query::of(p, t)
+                })
+            },
+        },
+        Kind {
+            name: "neg_another_english_name_of_one_welsh_name",
+            expect: Expect::Clear,
+            make: |_, r, t| {
+                let p = &r.people[t];
+                let other = other_of(ANGLICISED_SIBLINGS, &p.family)?;
+                Some(Query {
+                    family: other.to_string(),
+                    target: None,
+                    ..Query::of(p, t)
+                })
+            },
+        },
+        Kind {
+            name: "greek_or_cyrillic_script_and_passport_latin",
+            expect: Expect::Flag,
+            make: |_, r, t| {
+                let p = &r.people[t];
+                let given = other_of(GREEK_NAMES, &p.given)
+                    .or_else(|| other_of(CYRILLIC_NAMES, &p.given))?;
+                let family = other_of(GREEK_FAMILIES, &p.family)
+                    .or_else(|| other_of(CYRILLIC_FAMILIES, &p.family))?;
+                Some(Query {
+                    given: given.to_string(),
+                    family: family.to_string(),
+                    ..Query::of(p, t)
+                })
+            },
+        },
+        Kind {
+            name: "arabic_or_south_asian_other_spelling",
+            expect: Expect::Flag,
+            make: |rng, r, t| {
+                let p = &r.people[t];
+                let given = other_of(ROMANISED_GIVEN, &p.given)?;
+                let family = other_of(ROMANISED_FAMILY, &p.family)?;
+                let q = Query::of(p, t);
+                Some(match rng.below(3) {
+                    0 => Query {
+                        given: given.to_string(),
+                        ..q
+                    },
+                    1 => Query {
+                        family: family.to_string(),
+                        ..q
+                    },
+                    _ => Query {
+                        given: given.to_string(),
+                        family: family.to_string(),
+                        ..q
+                    },
+                })
             },
         },
         Kind {
