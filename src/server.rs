@@ -186,7 +186,7 @@ pub async fn serve_on(
         ),
     );
     let monitoring = InterceptedService::new(
-        MonitoringServiceServer::new(MonitoringApi)
+        MonitoringServiceServer::new(MonitoringApi::new(vetting.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max),
         authorizer(keys.clone(), refusals.clone(), &[Role::Checker]),

@@ -17,6 +17,7 @@ pub enum IdKind {
     Investigation,
     Check,
     Key,
+    Enrolment,
 }
 
 impl IdKind {
@@ -27,6 +28,7 @@ impl IdKind {
             Self::Investigation => "inv_",
             Self::Check => "chk_",
             Self::Key => "key_",
+            Self::Enrolment => "enr_",
         }
     }
 
@@ -37,6 +39,7 @@ impl IdKind {
             Self::Investigation => "investigation",
             Self::Check => "check",
             Self::Key => "key",
+            Self::Enrolment => "enrolment",
         }
     }
 }

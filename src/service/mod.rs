@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod check;
 pub mod error;
+pub mod monitoring;
 pub mod refusals;
 pub mod registry;
 

@@ -159,6 +159,37 @@ impl MatchRecord {
     }
 }
 
+/// One enrolled person of one organisation: what it enrolled (personal data, kept only while
+/// enrolled) and the outcome its key saw last.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnrolmentRecord {
+    pub enrolment_id: String,
+    pub organisation: String,
+    /// The key that enrolled the person.
+    pub key_id: String,
+    pub employee_ref: String,
+    pub name: crate::core::identity::PersonName,
+    pub other_names: Vec<crate::core::identity::PersonName>,
+    pub date_of_birth: Option<crate::core::identity::Date>,
+    pub identifiers: Vec<crate::core::identity::Identifier>,
+    pub outcome: crate::core::model::Outcome,
+    pub enrolled_at_ms: i64,
+}
+
+/// The fixed-width prefix of an organisation's enrolments: the first 16 bytes of the SHA-256 of
+/// its name, so that no name can run into another's keys.
+fn org_prefix(organisation: &str) -> [u8; 16] {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(organisation.as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(h.get(..16).unwrap_or(&[0u8; 16]));
+    out
+}
+
+fn enrolment_key(organisation: &str, id: &Id) -> Vec<u8> {
+    [org_prefix(organisation).as_slice(), id.bytes().as_slice()].concat()
+}
+
 /// What a retried create finds: the first answer's id and the request's fingerprint.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RequestRecord {
@@ -208,6 +239,7 @@ struct Trees {
     audit_by_subject: Tree,
     audit_by_org: Tree,
     changes: Tree,
+    enrolments: Tree,
 }
 
 /// The audit chain as it stands in memory: its head, and the journaled events sealed but not
@@ -308,6 +340,7 @@ impl Store {
             audit_by_subject: open("audit_by_subject")?,
             audit_by_org: open("audit_by_org")?,
             changes: open("changes")?,
+            enrolments: open("enrolments")?,
         };
         check_format(&db, &t, path, opts.allow_outdated_index)?;
         let journal_error = |source| StoreError::Journal {
@@ -666,6 +699,7 @@ impl Store {
             &t.audit_by_subject,
             &t.audit_by_org,
             &t.changes,
+            &t.enrolments,
         )
             .transaction(
                 |(
@@ -680,6 +714,7 @@ impl Store {
                     audit_by_subject,
                     audit_by_org,
                     changes,
+                    enrolments,
                 )| {
                     head.replace(start.clone());
                     f(&Tx {
@@ -694,6 +729,7 @@ impl Store {
                         audit_by_subject,
                         audit_by_org,
                         changes,
+                        enrolments,
                         filter: &self.filter,
                         head: &head,
                     })
@@ -782,6 +818,34 @@ impl Store {
             .subjects
             .range(start..)
             .map(|r| decode("subjects", &r?.1))
+    }
+
+    /// An organisation's enrolments in enrolment-id order (time of enrolment), from the one after `after` (an
+    /// enrolment id, or none from the start), at most `limit`.
+    pub fn enrolments_of(
+        &self,
+        organisation: &str,
+        after: Option<&Id>,
+        limit: usize,
+    ) -> Result<Vec<EnrolmentRecord>, StoreError> {
+        let prefix = org_prefix(organisation);
+        let start = match after {
+            Some(id) => {
+                let mut k = enrolment_key(organisation, id);
+                k.push(0);
+                k
+            }
+            None => prefix.to_vec(),
+        };
+        let mut out = Vec::new();
+        for r in self.t.enrolments.range(start..) {
+            let (k, v) = r?;
+            if !k.starts_with(&prefix) || out.len() >= limit {
+                break;
+            }
+            out.push(decode("enrolments", &v)?);
+        }
+        Ok(out)
     }
 
     pub fn subject_count(&self) -> usize {
@@ -1268,6 +1332,7 @@ pub struct Tx<'a> {
     audit_by_subject: &'a TransactionalTree,
     audit_by_org: &'a TransactionalTree,
     changes: &'a TransactionalTree,
+    enrolments: &'a TransactionalTree,
     filter: &'a filter::Filters,
     /// The audit chain's head as this attempt of the transaction moves it.
     head: &'a RefCell<(u64, String)>,
@@ -1430,6 +1495,38 @@ impl Tx<'_> {
     ) -> TxResult<(), E> {
         self.requests
             .insert(key, encode(record).map_err(store_abort)?)?;
+        Ok(())
+    }
+
+    /// An organisation's enrolment, by its id.
+    pub fn enrolment<E: From<StoreError>>(
+        &self,
+        organisation: &str,
+        id: &Id,
+    ) -> TxResult<Option<EnrolmentRecord>, E> {
+        match self.enrolments.get(enrolment_key(organisation, id))? {
+            None => Ok(None),
+            Some(b) => decode("enrolments", &b).map(Some).map_err(store_abort),
+        }
+    }
+
+    pub fn put_enrolment<E: From<StoreError>>(&self, rec: &EnrolmentRecord) -> TxResult<(), E> {
+        let id = Id::parse(IdKind::Enrolment, "enrolment_id", &rec.enrolment_id)
+            .map_err(|_| corrupt("enrolments"))?;
+        self.enrolments.insert(
+            enrolment_key(&rec.organisation, &id),
+            encode(rec).map_err(store_abort)?,
+        )?;
+        Ok(())
+    }
+
+    /// Removes an enrolment's record (its details are kept only while enrolled).
+    pub fn remove_enrolment<E: From<StoreError>>(
+        &self,
+        organisation: &str,
+        id: &Id,
+    ) -> TxResult<(), E> {
+        self.enrolments.remove(enrolment_key(organisation, id))?;
         Ok(())
     }
 

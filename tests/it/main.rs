@@ -25,6 +25,7 @@ mod fuzz;
 mod grpcurl;
 mod load;
 mod metrics;
+mod monitoring;
 mod python;
 mod registry;
 mod streams;

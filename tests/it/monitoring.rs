@@ -1,0 +1,366 @@
+//! MonitoringService enrolments through a real server: two organisations, retries, paging,
+//! validation, and many employers enrolling at once, each call with a deadline.
+
+use std::time::Duration;
+
+use tonic::Code;
+use vetting::auth::{KeyFile, Role};
+use vetting::pb;
+
+use crate::harness::*;
+
+fn enrol_req(given: &str, family: &str, dob: (i32, i32, i32), r: &str) -> pb::EnrolRequest {
+    pb::EnrolRequest {
+        name: Some(name(given, family)),
+        date_of_birth: date(dob.0, dob.1, dob.2),
+        employee_ref: format!("E-{r}"),
+        request_id: format!("req-{r}"),
+        ..Default::default()
+    }
+}
+
+fn within<T>(token: &str, msg: T) -> tonic::Request<T> {
+    let mut r = authed(token, msg);
+    r.set_timeout(Duration::from_secs(20));
+    r
+}
+
+fn second_org(s: &TestServer) -> String {
+    KeyFile::in_dir(s.data_dir())
+        .create(Role::Checker, "Essex Police", &s.clock)
+        .unwrap()
+        .1
+}
+
+#[tokio::test]
+async fn an_enrolment_carries_the_outcome_and_belongs_to_its_organisation_only() {
+    let s = TestServer::start().await;
+    let mut reg = s.reg();
+    reg.barred(
+        person("Ciarán", "Ó Súilleabháin", (1981, 4, 9)),
+        REGISTRAR_ORG,
+        true,
+    )
+    .await;
+    let kent = s.keys.checker.token.clone();
+    let essex = second_org(&s);
+    let mut m = s.monitoring();
+
+    let barred = m
+        .enrol(within(
+            &kent,
+            enrol_req("Ciarán", "Ó Súilleabháin", (1981, 4, 9), "1"),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(barred.outcome(), pb::Outcome::Barred);
+    assert!(barred.enrolment_id.starts_with("enr_"), "{barred:?}");
+    assert_eq!(barred.employee_ref, "E-1");
+    let clear = m
+        .enrol(within(
+            &kent,
+            enrol_req("Alice", "Nobody", (1990, 1, 2), "2"),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(clear.outcome(), pb::Outcome::Clear);
+
+    // A retry creates nothing; the same request id for someone else is refused.
+    let again = m
+        .enrol(within(
+            &kent,
+            enrol_req("Ciarán", "Ó Súilleabháin", (1981, 4, 9), "1"),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.enrolment_id, barred.enrolment_id);
+    let mut other = enrol_req("Bob", "Other", (1970, 5, 5), "x");
+    other.request_id = "req-1".into();
+    assert_status(
+        m.enrol(within(&kent, other)).await,
+        Code::AlreadyExists,
+        &["request_id"],
+    );
+
+    // Essex's key sees none of Kent's, cannot unenrol them, and may reuse the request id.
+    let list = |token: &str| {
+        let mut m = s.monitoring();
+        let token = token.to_string();
+        async move {
+            m.list_enrolments(within(
+                &token,
+                pb::ListEnrolmentsRequest {
+                    page_size: 10,
+                    page_token: String::new(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+        }
+    };
+    assert!(list(&essex).await.enrolments.is_empty());
+    assert_status(
+        m.unenrol(within(
+            &essex,
+            pb::UnenrolRequest {
+                enrolment_id: barred.enrolment_id.clone(),
+            },
+        ))
+        .await,
+        Code::NotFound,
+        &["enrolment"],
+    );
+    let essex_one = m
+        .enrol(within(
+            &essex,
+            enrol_req("Ciarán", "Ó Súilleabháin", (1981, 4, 9), "1"),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(essex_one.enrolment_id, barred.enrolment_id);
+
+    let kent_list = list(&kent).await;
+    let mut ids: Vec<_> = kent_list
+        .enrolments
+        .iter()
+        .map(|e| e.enrolment_id.clone())
+        .collect();
+    let mut want = vec![barred.enrolment_id.clone(), clear.enrolment_id.clone()];
+    // In enrolment-id order: the enrolment's time to the millisecond, then at random (this
+    // server's clock stands still).
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    ids.sort();
+    want.sort();
+    assert_eq!(ids, want);
+
+    // Unenrolled: gone from the list, a second unenrol is NOT_FOUND, and a retry of the first
+    // enrol says what happened rather than enrolling again.
+    let gone = m
+        .unenrol(within(
+            &kent,
+            pb::UnenrolRequest {
+                enrolment_id: barred.enrolment_id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(gone.enrolment_id, barred.enrolment_id);
+    let ids: Vec<_> = list(&kent)
+        .await
+        .enrolments
+        .into_iter()
+        .map(|e| e.enrolment_id)
+        .collect();
+    assert_eq!(ids, vec![clear.enrolment_id.clone()]);
+    assert_status(
+        m.unenrol(within(
+            &kent,
+            pb::UnenrolRequest {
+                enrolment_id: barred.enrolment_id.clone(),
+            },
+        ))
+        .await,
+        Code::NotFound,
+        &[],
+    );
+    assert_status(
+        m.enrol(within(
+            &kent,
+            enrol_req("Ciarán", "Ó Súilleabháin", (1981, 4, 9), "1"),
+        ))
+        .await,
+        Code::FailedPrecondition,
+        &["unenrolled"],
+    );
+
+    // Every enrol and unenrol is on the record, by the organisation that made it.
+    let events = s
+        .audit()
+        .list_audit_events(within(
+            &s.keys.auditor.token,
+            pb::ListAuditEventsRequest {
+                page_size: 100,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    let count = |action: &str, org: &str| {
+        events
+            .iter()
+            .filter(|e| e.action == action && e.organisation == org)
+            .count()
+    };
+    assert_eq!(count("enrol", CHECKER_ORG), 2);
+    assert_eq!(count("enrol", "Essex Police"), 1);
+    assert_eq!(count("unenrol", CHECKER_ORG), 1);
+    let enrolled = events
+        .iter()
+        .find(|e| e.action == "enrol" && e.outcome() == pb::Outcome::Barred)
+        .expect("the barred enrolment's event");
+    assert_eq!(enrolled.subject_ids.len(), 1);
+}
+
+#[tokio::test]
+async fn enrolments_are_validated_like_checks_and_paged() {
+    let s = TestServer::start().await;
+    let tok = s.keys.checker.token.clone();
+    let mut m = s.monitoring();
+    let mut no_name = enrol_req("A", "B", (1980, 1, 1), "n");
+    no_name.name = None;
+    assert_status(
+        m.enrol(within(&tok, no_name)).await,
+        Code::InvalidArgument,
+        &["name"],
+    );
+    let mut bad_date = enrol_req("Ann", "Smith", (1980, 2, 30), "d");
+    bad_date.request_id = "req-d".into();
+    assert_status(
+        m.enrol(within(&tok, bad_date)).await,
+        Code::InvalidArgument,
+        &["date_of_birth"],
+    );
+    let mut long_ref = enrol_req("Ann", "Smith", (1980, 2, 3), "l");
+    long_ref.employee_ref = "x".repeat(10_000);
+    assert_status(
+        m.enrol(within(&tok, long_ref)).await,
+        Code::InvalidArgument,
+        &["employee_ref"],
+    );
+    assert_status(
+        m.unenrol(within(
+            &tok,
+            pb::UnenrolRequest {
+                enrolment_id: "sub_nonsense".into(),
+            },
+        ))
+        .await,
+        Code::InvalidArgument,
+        &["enrolment_id"],
+    );
+    assert_status(
+        m.list_enrolments(within(
+            &tok,
+            pb::ListEnrolmentsRequest {
+                page_size: 5,
+                page_token: "garbage".into(),
+            },
+        ))
+        .await,
+        Code::InvalidArgument,
+        &["page_token"],
+    );
+
+    for i in 0..7 {
+        m.enrol(within(
+            &tok,
+            enrol_req(
+                "Worker",
+                &format!("Number{i}"),
+                (1980, 1, 1 + i),
+                &i.to_string(),
+            ),
+        ))
+        .await
+        .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = m
+            .list_enrolments(within(
+                &tok,
+                pb::ListEnrolmentsRequest {
+                    page_size: 3,
+                    page_token: token.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(page.enrolments.len() <= 3);
+        seen.extend(page.enrolments.into_iter().map(|e| e.employee_ref));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    seen.sort();
+    let want: Vec<String> = (0..7).map(|i| format!("E-{i}")).collect();
+    assert_eq!(seen, want, "every enrolment once, across the pages");
+}
+
+#[tokio::test]
+async fn sixteen_employers_enrol_at_once_while_checks_go_on() {
+    let s = TestServer::start().await;
+    let mut reg = s.reg();
+    reg.barred(person("Gareth", "Price", (1975, 3, 3)), REGISTRAR_ORG, true)
+        .await;
+    let tokens: Vec<String> = (0..16)
+        .map(|i| {
+            KeyFile::in_dir(s.data_dir())
+                .create(Role::Checker, &format!("Force {i}"), &s.clock)
+                .unwrap()
+                .1
+        })
+        .collect();
+    let mut tasks = Vec::new();
+    for (i, tok) in tokens.iter().enumerate() {
+        let mut m = s.monitoring();
+        let tok = tok.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut barred = 0;
+            for j in 0..20 {
+                let req = if j == 0 {
+                    enrol_req("Gareth", "Price", (1975, 3, 3), &format!("{i}-{j}"))
+                } else {
+                    enrol_req(
+                        "Staff",
+                        &format!("Member{i}x{j}"),
+                        (1985, 1, 1),
+                        &format!("{i}-{j}"),
+                    )
+                };
+                let e = m.enrol(within(&tok, req)).await.unwrap().into_inner();
+                barred += usize::from(e.outcome() == pb::Outcome::Barred);
+            }
+            let list = m
+                .list_enrolments(within(
+                    &tok,
+                    pb::ListEnrolmentsRequest {
+                        page_size: 100,
+                        page_token: String::new(),
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            (barred, list.enrolments.len())
+        }));
+    }
+    let checker = s.keys.checker.token.clone();
+    let mut checks = Vec::new();
+    for _ in 0..64 {
+        let mut c = s.checks();
+        let tok = checker.clone();
+        checks.push(tokio::spawn(async move {
+            let mut r = authed(&tok, check_req("Gareth", "Price", Some((1975, 3, 3))));
+            r.set_timeout(Duration::from_secs(20));
+            c.check(r).await.unwrap().into_inner().outcome()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), (1, 20));
+    }
+    for c in checks {
+        assert_eq!(c.await.unwrap(), pb::Outcome::Barred);
+    }
+}
