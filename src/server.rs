@@ -163,6 +163,11 @@ pub async fn serve_on(
     let refusals = Arc::new(Refusals::new(vetting.clone()));
     // Set when the grace period is over: open streams end then, not when their clients do.
     let (cut, cut_rx) = tokio::sync::watch::channel(false);
+    // Set when the drain begins: alert streams, which never end of themselves, end then.
+    let (drain, drain_rx) = tokio::sync::watch::channel(false);
+    // Stopped when serving ends, however it ends.
+    let (projector_stop, projector_stop_rx) = tokio::sync::watch::channel(false);
+    let projector = tokio::spawn(vetting.clone().run_projector(projector_stop_rx));
     let registry = InterceptedService::new(
         RegistryServiceServer::new(RegistryApi::new(vetting.clone()))
             .max_decoding_message_size(max)
@@ -186,9 +191,14 @@ pub async fn serve_on(
         ),
     );
     let monitoring = InterceptedService::new(
-        MonitoringServiceServer::new(MonitoringApi::new(vetting.clone()))
-            .max_decoding_message_size(max)
-            .max_encoding_message_size(max),
+        MonitoringServiceServer::new(MonitoringApi::new(
+            vetting.clone(),
+            keys.clone(),
+            Streams::new(limits.max_streams),
+            drain_rx.clone(),
+        ))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max),
         authorizer(keys.clone(), refusals.clone(), &[Role::Checker]),
     );
     let audit = InterceptedService::new(
@@ -296,6 +306,7 @@ pub async fn serve_on(
                 r?;
             }
             let _ = stop_tx.send(());
+            drain.send_replace(true);
             match tokio::time::timeout(limits.shutdown_grace, &mut server).await {
                 Ok(r) => r?,
                 Err(_) => {
@@ -314,6 +325,8 @@ pub async fn serve_on(
         }
     }
     summaries.abort();
+    projector_stop.send_replace(true);
+    let _ = tokio::time::timeout(CUT_GRACE, projector).await;
     if let Some(h) = hangups {
         h.abort();
     }

@@ -1,27 +1,96 @@
-//! `vetting.v1.MonitoringService`: enrolments (`Enrol`, `Unenrol`, `ListEnrolments`), scoped to
-//! the caller's organisation. `StreamAlerts` is not built yet and answers `UNIMPLEMENTED`.
+//! `vetting.v1.MonitoringService`: enrolments (`Enrol`, `Unenrol`, `ListEnrolments`) and
+//! alerts (`StreamAlerts`, `ListAlerts`), scoped to the caller's organisation.
 
 use std::pin::Pin;
 
 use futures_util::Stream;
 use tonic::{Request, Response, Status};
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+
 use super::convert::{date_in, identifiers_in, name_in, outcome_out, timestamp};
-use super::{Writes, principal, run};
+use super::{Streams, Writes, principal, run};
+use crate::auth::Keys;
 use crate::pb::{self, monitoring_service_server::MonitoringService};
 use crate::service::Vetting;
+use crate::service::error::Error;
 use crate::service::monitoring::EnrolInput;
+use crate::store::AlertRecord;
 use crate::store::EnrolmentRecord;
 
 #[derive(Debug)]
 pub struct MonitoringApi {
     v: Vetting,
+    keys: Arc<Keys>,
+    streams: Streams,
+    /// Turns true when the server starts draining: open alert streams end then (a client
+    /// reconnects to another server, or this one when it is back, with its last sequence).
+    drain: watch::Receiver<bool>,
 }
 
 impl MonitoringApi {
-    pub fn new(v: Vetting) -> Self {
-        Self { v }
+    pub fn new(
+        v: Vetting,
+        keys: Arc<Keys>,
+        streams: Streams,
+        drain: watch::Receiver<bool>,
+    ) -> Self {
+        Self {
+            v,
+            keys,
+            streams,
+            drain,
+        }
     }
+}
+
+/// Resolves once the server drains.
+async fn drained(rx: &mut watch::Receiver<bool>) {
+    if rx.wait_for(|d| *d).await.is_err() {
+        // The server is gone: as good as drained.
+    }
+}
+
+/// Alerts read from the store at once for a stream.
+const STREAM_READ: usize = 64;
+/// Alerts queued for one subscriber: a slow one holds this many, and no one else up.
+const STREAM_QUEUE: usize = 16;
+/// How often an idle stream checks that its key is still live.
+const KEY_RECHECK: Duration = Duration::from_secs(5);
+
+fn alert_out(a: &AlertRecord) -> pb::Alert {
+    pb::Alert {
+        sequence: a.sequence,
+        enrolment_id: a.enrolment_id.clone(),
+        employee_ref: a.employee_ref.clone(),
+        previous_outcome: outcome_out(a.previous_outcome).into(),
+        outcome: outcome_out(a.outcome).into(),
+        check_id: a.check_id.clone(),
+        raised_at: Some(timestamp(a.raised_at_ms)),
+    }
+}
+
+/// The durable alerts of `org` after `after`: those raised by change-log records the projector
+/// has made durable.
+fn durable_alerts(
+    v: &Vetting,
+    org: &str,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<AlertRecord>, Status> {
+    let durable = *v.alerts.borrow();
+    let mut page = v
+        .store
+        .alerts_of(org, after, limit)
+        .map_err(|e| Status::from(Error::from(e)))?;
+    if let Some(cut) = page.iter().position(|a| a.change_sequence > durable) {
+        page.truncate(cut);
+    }
+    Ok(page)
 }
 
 fn enrolment_out(e: &EnrolmentRecord) -> pb::Enrolment {
@@ -97,11 +166,98 @@ impl MonitoringService for MonitoringApi {
         &self,
         req: Request<pb::StreamAlertsRequest>,
     ) -> Result<Response<Self::StreamAlertsStream>, Status> {
-        principal(&req)?;
-        Err(Status::unimplemented(
-            "alerts are not built yet: enrolments are kept (Enrol, ListEnrolments), and the \
-             alerts derived from the change log come next. Use CheckService.CheckBatch for \
-             periodic re-vetting meanwhile.",
-        ))
+        let who = principal(&req)?;
+        let open = self.streams.open("StreamAlerts")?;
+        let mut after = req.into_inner().after_sequence;
+        let (tx, rx) = mpsc::channel::<Result<pb::Alert, Status>>(STREAM_QUEUE);
+        let (v, keys) = (self.v.clone(), self.keys.clone());
+        let mut raised = self.v.alerts.subscribe();
+        let mut drain = self.drain.clone();
+        let span = tracing::info_span!(
+            "rpc",
+            method = "StreamAlerts",
+            key_id = %who.key_id,
+            organisation = %who.organisation,
+        );
+        let task = async move {
+            let _open = open;
+            let mut delivered = 0u64;
+            loop {
+                if let Err(e) = keys.still_live(&who) {
+                    let _ = tx.send(Err(Status::from(e))).await;
+                    return;
+                }
+                raised.borrow_and_update();
+                let page = {
+                    let (v, org) = (v.clone(), who.organisation.clone());
+                    match tokio::task::spawn_blocking(move || {
+                        durable_alerts(&v, &org, after, STREAM_READ)
+                    })
+                    .await
+                    {
+                        Ok(r) => r,
+                        Err(_) => Err(Status::internal("alert read failed")),
+                    }
+                };
+                let page = match page {
+                    Ok(p) => p,
+                    Err(s) => {
+                        let _ = tx.send(Err(s)).await;
+                        return;
+                    }
+                };
+                let full = page.len() == STREAM_READ;
+                for a in &page {
+                    tokio::select! {
+                        r = tx.send(Ok(alert_out(a))) => if r.is_err() { return },
+                        () = drained(&mut drain) => return,
+                    }
+                    after = a.sequence;
+                    delivered += 1;
+                }
+                if !page.is_empty() {
+                    tracing::debug!(delivered, "alerts delivered");
+                }
+                if full {
+                    continue;
+                }
+                tokio::select! {
+                    r = raised.changed() => if r.is_err() { return },
+                    () = drained(&mut drain) => {
+                        let _ = tx
+                            .send(Err(Status::unavailable(
+                                "server shutting down: reconnect with after_sequence = the last \
+                                 sequence seen",
+                            )))
+                            .await;
+                        return;
+                    }
+                    () = tokio::time::sleep(KEY_RECHECK) => {},
+                    () = tx.closed() => return,
+                }
+            }
+        };
+        tokio::spawn(tracing::Instrument::instrument(task, span));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn list_alerts(
+        &self,
+        req: Request<pb::ListAlertsRequest>,
+    ) -> Result<Response<pb::ListAlertsResponse>, Status> {
+        let who = principal(&req)?;
+        let r = req.into_inner();
+        let size = crate::core::paging::page_size(r.page_size)
+            .map_err(|e| Status::from(Error::from(e)))?;
+        let v = self.v.clone();
+        let org = who.organisation.clone();
+        let page =
+            tokio::task::spawn_blocking(move || durable_alerts(&v, &org, r.after_sequence, size))
+                .await
+                .map_err(|_| Status::internal("alert read failed"))??;
+        Ok(Response::new(pb::ListAlertsResponse {
+            last_sequence: page.last().map_or(r.after_sequence, |a| a.sequence),
+            alerts: page.iter().map(alert_out).collect(),
+        }))
     }
 }

@@ -28,6 +28,9 @@ pub struct Vetting {
     pub max_candidates: usize,
     /// Most matches one check returns, strongest first.
     pub max_matches: usize,
+    /// The alert projector's cursor once durable: alerts raised by change-log records up to it
+    /// survive any crash, and are the ones streamed. Subscribers wait on it.
+    pub alerts: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// What must be durable before an answer goes out.
@@ -55,13 +58,69 @@ impl Vetting {
         }
     }
 
+    /// Runs the alert projector until `stop` turns true: each durable change-log record is
+    /// projected once ([`Vetting::project_changes`]); once its alerts are durable, subscribers
+    /// are woken. Woken itself by the store's durability notices (no polling but a slow
+    /// heartbeat that retries after an error).
+    pub async fn run_projector(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut durable = self.store.subscribe_durable();
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let v = self.clone();
+            let step = tokio::task::spawn_blocking(move || {
+                let r = v.project_changes();
+                (r, v.store.projector_cursor())
+            })
+            .await;
+            let mut more = false;
+            match step {
+                Ok((Ok((read, raised)), Ok(cursor))) => {
+                    more = read == monitoring::PROJECT_BATCH;
+                    if read > 0 {
+                        if raised > 0 {
+                            tracing::info!(raised, "alerts raised");
+                        }
+                        match self.store.commit_durable().await {
+                            Ok(()) => {
+                                self.alerts.send_if_modified(|c| {
+                                    let changed = *c != cursor;
+                                    *c = cursor;
+                                    changed
+                                });
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %error::chain(&e), "alert projector: not durable")
+                            }
+                        }
+                    }
+                }
+                Ok((Err(e), _)) => tracing::warn!(error = %error::chain(&e), "alert projector"),
+                Ok((_, Err(e))) => tracing::warn!(error = %error::chain(&e), "alert projector"),
+                Err(e) => tracing::warn!(error = %e, "alert projector task"),
+            }
+            if more {
+                continue;
+            }
+            tokio::select! {
+                r = durable.changed() => if r.is_err() { return },
+                _ = stop.changed() => {},
+                () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {},
+            }
+        }
+    }
+
     /// The registry's version now.
     pub fn data_version(&self) -> crate::service::error::Result<u64> {
         Ok(self.store.data_version()?)
     }
 
     pub fn new(store: Store, clock: Clock) -> Self {
+        // What the store holds when it opens is durable.
+        let cursor = store.projector_cursor().unwrap_or(0);
         Self {
+            alerts: std::sync::Arc::new(tokio::sync::watch::Sender::new(cursor)),
             store,
             clock,
             match_config: MatchConfig::default(),

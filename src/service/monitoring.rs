@@ -6,16 +6,18 @@
 use serde::Serialize;
 
 use crate::core::chain::AuditEntry;
+use crate::core::change::Change;
 use crate::core::identity::{Date, Identifier, PersonName};
 use crate::core::ids::{Id, IdKind};
-use crate::core::model::{Purpose, outcome_of};
+use crate::core::model::{Outcome, Purpose, outcome_of};
 use crate::core::principal::Principal;
+use crate::core::principal::Role;
 use crate::core::{paging, validate};
 use crate::matching::Strength;
 use crate::service::Vetting;
 use crate::service::check::CheckInput;
 use crate::service::error::{Error, Result};
-use crate::store::{EnrolmentRecord, RequestRecord, abort};
+use crate::store::{AlertRecord, EnrolmentRecord, RequestRecord, abort};
 
 /// Who an organisation enrols.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -114,6 +116,7 @@ impl Vetting {
             date_of_birth: input.date_of_birth,
             identifiers: input.identifiers.clone(),
             outcome,
+            matched: subject_ids.clone(),
             enrolled_at_ms: now,
         };
         self.store.transact(|tx| {
@@ -143,7 +146,7 @@ impl Vetting {
                     )?,
                 }
             }
-            tx.put_enrolment(&rec)?;
+            tx.put_enrolment(None, &rec)?;
             let mut entry = AuditEntry::by(who, "enrol");
             entry.purpose = Some(Purpose::PeriodicRevetting);
             entry.client_ref = input.employee_ref.clone();
@@ -167,7 +170,7 @@ impl Vetting {
                     id: id.to_string(),
                 })
             })?;
-            tx.remove_enrolment(&who.organisation, &id)?;
+            tx.remove_enrolment(&rec)?;
             let mut entry = AuditEntry::by(who, "unenrol");
             entry.client_ref = rec.employee_ref.clone();
             tx.append_audit(now, entry)?;
@@ -211,5 +214,133 @@ impl Vetting {
             self.store.record(self.clock.now_ms(), entry)?;
         }
         Ok((page, next))
+    }
+}
+
+/// Most change-log records the projector reads at once.
+pub const PROJECT_BATCH: usize = 256;
+
+impl Vetting {
+    /// The outcome an enrolment's key gets for the person now, and the subjects it rests on.
+    fn recheck(&self, rec: &EnrolmentRecord) -> Result<(Outcome, Vec<String>)> {
+        let who = Principal {
+            key_id: rec.key_id.clone(),
+            organisation: rec.organisation.clone(),
+            role: Role::Checker,
+            client_certificate: None,
+        };
+        let input = CheckInput {
+            name: Some(rec.name.clone()),
+            other_names: rec.other_names.clone(),
+            date_of_birth: rec.date_of_birth,
+            identifiers: rec.identifiers.clone(),
+            purpose: Some(Purpose::PeriodicRevetting),
+            client_ref: rec.employee_ref.clone(),
+        };
+        let found = self.find(&who, &input)?;
+        let outcome = outcome_of(
+            found
+                .matches
+                .iter()
+                .map(|m| (m.strength == Strength::Strong, m.status)),
+        );
+        Ok((
+            outcome,
+            found.matches.iter().map(|m| m.subject_id.clone()).collect(),
+        ))
+    }
+
+    /// The alert projector's step: reads the durable change log after its cursor (at most
+    /// [`PROJECT_BATCH`] records) and, for each record, re-checks every enrolment the change may
+    /// concern (found through the enrolment index: filed under a key the subject is now indexed
+    /// under, or resting on the subject), raising one alert
+    /// for each whose outcome changed. Each record's alerts, the enrolments' new outcomes, their
+    /// audit events and the cursor are one transaction, so a crash at any instant neither loses
+    /// nor repeats an alert. Returns the records read and the alerts raised.
+    pub fn project_changes(&self) -> Result<(usize, usize)> {
+        let cursor = self.store.projector_cursor()?;
+        let changes = self.store.durable_changes_from(cursor + 1, PROJECT_BATCH)?;
+        let mut raised = 0;
+        for change in &changes {
+            raised += self.project_one(change)?;
+        }
+        Ok((changes.len(), raised))
+    }
+
+    /// One change-log record. The enrolments it may concern: those filed under a key the
+    /// subject is now indexed under (it may match them now), and those whose outcome rests on
+    /// the subject (it may no longer match them: a name or date changed, a listing removed).
+    fn project_one(&self, change: &Change) -> Result<usize> {
+        let identity = crate::matching::Identity {
+            names: change.subject.all_names().cloned().collect(),
+            date_of_birth: change.subject.date_of_birth,
+            identifiers: change.subject.identifiers.clone(),
+        };
+        let keys = crate::matching::index_keys(&crate::matching::Prepared::new(&identity));
+        let touched = self.store.enrolments_touched(&keys, &change.subject_id)?;
+        let mut updates = Vec::new();
+        for rec in touched {
+            let (outcome, matched) = self.recheck(&rec)?;
+            if outcome != rec.outcome || matched != rec.matched {
+                updates.push((rec, outcome, matched));
+            }
+        }
+        let now = self.clock.now_ms();
+        let seq = change.sequence;
+        self.store.transact(|tx| {
+            if tx.projector_cursor()? >= seq {
+                return Ok(0);
+            }
+            let mut raised = 0;
+            for (rec, outcome, matched) in &updates {
+                let id = enrolment_id(&rec.enrolment_id).map_err(abort)?;
+                // Unenrolled meanwhile, or changed by an earlier record: as it stands now.
+                let Some(current) = tx.enrolment(&rec.organisation, &id)? else {
+                    continue;
+                };
+                let mut new = current.clone();
+                new.outcome = *outcome;
+                new.matched = matched.clone();
+                tx.put_enrolment(Some(&current), &new)?;
+                if current.outcome == *outcome {
+                    continue;
+                }
+                let check_id = Id::new(IdKind::Check, &self.clock).to_string();
+                let entry = AuditEntry {
+                    key_id: rec.key_id.clone(),
+                    organisation: rec.organisation.clone(),
+                    role: Role::Checker.as_str().to_owned(),
+                    action: "alert".to_owned(),
+                    purpose: Some(Purpose::PeriodicRevetting),
+                    client_ref: rec.employee_ref.clone(),
+                    subject_ids: matched.clone(),
+                    outcome: Some(*outcome),
+                    check_id: check_id.clone(),
+                    ..AuditEntry::default()
+                };
+                tx.append_audit(now, entry)?;
+                tx.append_alert(
+                    &rec.organisation,
+                    AlertRecord {
+                        sequence: 0,
+                        enrolment_id: rec.enrolment_id.clone(),
+                        employee_ref: rec.employee_ref.clone(),
+                        previous_outcome: current.outcome,
+                        outcome: *outcome,
+                        check_id,
+                        raised_at_ms: now,
+                        change_sequence: seq,
+                    },
+                )?;
+                raised += 1;
+            }
+            tx.set_projector_cursor(seq)?;
+            Ok(raised)
+        })
+    }
+
+    /// An organisation's alerts after `after`, at most `limit` (see [`crate::core::paging`]).
+    pub fn alerts(&self, who: &Principal, after: u64, limit: usize) -> Result<Vec<AlertRecord>> {
+        Ok(self.store.alerts_of(&who.organisation, after, limit)?)
     }
 }

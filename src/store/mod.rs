@@ -173,6 +173,8 @@ pub struct EnrolmentRecord {
     pub date_of_birth: Option<crate::core::identity::Date>,
     pub identifiers: Vec<crate::core::identity::Identifier>,
     pub outcome: crate::core::model::Outcome,
+    /// The listed subjects that outcome rests on.
+    pub matched: Vec<String>,
     pub enrolled_at_ms: i64,
 }
 
@@ -184,6 +186,66 @@ fn org_prefix(organisation: &str) -> [u8; 16] {
     let mut out = [0u8; 16];
     out.copy_from_slice(h.get(..16).unwrap_or(&[0u8; 16]));
     out
+}
+
+/// One alert as stored (see `MonitoringService.StreamAlerts`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    /// Per organisation, gap-free from 1.
+    pub sequence: u64,
+    pub enrolment_id: String,
+    pub employee_ref: String,
+    pub previous_outcome: crate::core::model::Outcome,
+    pub outcome: crate::core::model::Outcome,
+    /// The re-check whose audit event says why.
+    pub check_id: String,
+    pub raised_at_ms: i64,
+    /// The change-log record that raised it.
+    pub change_sequence: u64,
+}
+
+/// Meta key of the alert projector's cursor (the last change-log sequence it has read).
+const META_PROJECTOR: &[u8] = b"projector_cursor";
+/// Meta key prefix of each organisation's last alert sequence.
+const META_ALERT_SEQ: &[u8] = b"alert_seq/";
+
+/// The head of an enrolment-index entry: `k` and a blocking key, or `s` and a subject id, then
+/// a NUL; the enrolment's own key follows.
+fn index_head(kind: u8, value: &str) -> Vec<u8> {
+    let mut v = Vec::with_capacity(value.len() + 2);
+    v.push(kind);
+    v.extend_from_slice(value.as_bytes());
+    v.push(0);
+    v
+}
+
+fn enrolment_key_of(rec: &EnrolmentRecord) -> Result<Vec<u8>, StoreError> {
+    let id = Id::parse(IdKind::Enrolment, "enrolment_id", &rec.enrolment_id)
+        .map_err(|_| StoreError::Corrupt { tree: "enrolments" })?;
+    Ok(enrolment_key(&rec.organisation, &id))
+}
+
+/// The enrolment's index entries: under each key a check of the person probes
+/// ([`matching::query_keys`]: a listed subject whose [`matching::index_keys`] share one may be
+/// them), and under each subject its outcome rests on.
+fn enrolment_index_keys(rec: &EnrolmentRecord, key: &[u8]) -> Vec<Vec<u8>> {
+    let identity = Identity {
+        names: std::iter::once(rec.name.clone())
+            .chain(rec.other_names.iter().cloned())
+            .collect(),
+        date_of_birth: rec.date_of_birth,
+        identifiers: rec.identifiers.clone(),
+    };
+    let prepared = Prepared::new(&identity);
+    matching::query_keys(&prepared)
+        .iter()
+        .map(|k| index_head(b'k', k))
+        .chain(rec.matched.iter().map(|s| index_head(b's', s)))
+        .map(|mut head| {
+            head.extend_from_slice(key);
+            head
+        })
+        .collect()
 }
 
 fn enrolment_key(organisation: &str, id: &Id) -> Vec<u8> {
@@ -240,6 +302,8 @@ struct Trees {
     audit_by_org: Tree,
     changes: Tree,
     enrolments: Tree,
+    enrolment_keys: Tree,
+    alerts: Tree,
 }
 
 /// The audit chain as it stands in memory: its head, and the journaled events sealed but not
@@ -341,6 +405,8 @@ impl Store {
             audit_by_org: open("audit_by_org")?,
             changes: open("changes")?,
             enrolments: open("enrolments")?,
+            enrolment_keys: open("enrolment_keys")?,
+            alerts: open("alerts")?,
         };
         check_format(&db, &t, path, opts.allow_outdated_index)?;
         let journal_error = |source| StoreError::Journal {
@@ -700,6 +766,8 @@ impl Store {
             &t.audit_by_org,
             &t.changes,
             &t.enrolments,
+            &t.enrolment_keys,
+            &t.alerts,
         )
             .transaction(
                 |(
@@ -715,6 +783,8 @@ impl Store {
                     audit_by_org,
                     changes,
                     enrolments,
+                    enrolment_keys,
+                    alerts,
                 )| {
                     head.replace(start.clone());
                     f(&Tx {
@@ -730,6 +800,8 @@ impl Store {
                         audit_by_org,
                         changes,
                         enrolments,
+                        enrolment_keys,
+                        alerts,
                         filter: &self.filter,
                         head: &head,
                     })
@@ -846,6 +918,63 @@ impl Store {
             out.push(decode("enrolments", &v)?);
         }
         Ok(out)
+    }
+
+    /// The enrolments (organisation prefix and id, as stored) filed under any of `keys` (the keys
+    /// a listed subject is indexed under) or resting on `subject_id`, each once.
+    pub fn enrolments_touched(
+        &self,
+        keys: &[String],
+        subject_id: &str,
+    ) -> Result<Vec<EnrolmentRecord>, StoreError> {
+        let mut found: BTreeSet<Vec<u8>> = BTreeSet::new();
+        let heads = keys
+            .iter()
+            .map(|k| index_head(b'k', k))
+            .chain(std::iter::once(index_head(b's', subject_id)));
+        for head in heads {
+            for r in self.t.enrolment_keys.scan_prefix(&head) {
+                let (k, _) = r?;
+                if let Some(tail) = k.get(head.len()..) {
+                    found.insert(tail.to_vec());
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(found.len());
+        for key in found {
+            if let Some(v) = self.t.enrolments.get(&key)? {
+                out.push(decode("enrolments", &v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// An organisation's alerts after sequence `after`, in order, at most `limit`.
+    pub fn alerts_of(
+        &self,
+        organisation: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<AlertRecord>, StoreError> {
+        let prefix = org_prefix(organisation);
+        let start = [prefix.as_slice(), &after.saturating_add(1).to_be_bytes()].concat();
+        let mut out = Vec::new();
+        for r in self.t.alerts.range(start..) {
+            let (k, v) = r?;
+            if !k.starts_with(&prefix) || out.len() >= limit {
+                break;
+            }
+            out.push(decode("alerts", &v)?);
+        }
+        Ok(out)
+    }
+
+    /// How far the alert projector has read the change log.
+    pub fn projector_cursor(&self) -> Result<u64, StoreError> {
+        match self.t.meta.get(META_PROJECTOR)? {
+            None => Ok(0),
+            Some(b) => decode_u64("meta", &b),
+        }
     }
 
     pub fn subject_count(&self) -> usize {
@@ -1333,6 +1462,8 @@ pub struct Tx<'a> {
     audit_by_org: &'a TransactionalTree,
     changes: &'a TransactionalTree,
     enrolments: &'a TransactionalTree,
+    enrolment_keys: &'a TransactionalTree,
+    alerts: &'a TransactionalTree,
     filter: &'a filter::Filters,
     /// The audit chain's head as this attempt of the transaction moves it.
     head: &'a RefCell<(u64, String)>,
@@ -1510,24 +1641,76 @@ impl Tx<'_> {
         }
     }
 
-    pub fn put_enrolment<E: From<StoreError>>(&self, rec: &EnrolmentRecord) -> TxResult<(), E> {
-        let id = Id::parse(IdKind::Enrolment, "enrolment_id", &rec.enrolment_id)
-            .map_err(|_| corrupt("enrolments"))?;
-        self.enrolments.insert(
-            enrolment_key(&rec.organisation, &id),
-            encode(rec).map_err(store_abort)?,
-        )?;
+    /// Writes an enrolment (replacing `old`, the record as it stood, if any), with its entries in
+    /// the enrolment index: one under each of the keys a check of the person probes, and one
+    /// under each listed subject its outcome rests on.
+    pub fn put_enrolment<E: From<StoreError>>(
+        &self,
+        old: Option<&EnrolmentRecord>,
+        rec: &EnrolmentRecord,
+    ) -> TxResult<(), E> {
+        if let Some(old) = old {
+            self.unindex_enrolment(old)?;
+        }
+        let key = enrolment_key_of(rec).map_err(store_abort)?;
+        for k in enrolment_index_keys(rec, &key) {
+            self.enrolment_keys.insert(k, &[])?;
+        }
+        self.enrolments
+            .insert(key, encode(rec).map_err(store_abort)?)?;
         Ok(())
     }
 
-    /// Removes an enrolment's record (its details are kept only while enrolled).
-    pub fn remove_enrolment<E: From<StoreError>>(
+    fn unindex_enrolment<E: From<StoreError>>(&self, rec: &EnrolmentRecord) -> TxResult<(), E> {
+        let key = enrolment_key_of(rec).map_err(store_abort)?;
+        for k in enrolment_index_keys(rec, &key) {
+            self.enrolment_keys.remove(k)?;
+        }
+        Ok(())
+    }
+
+    /// Removes an enrolment's record and its index entries (its details are kept only while
+    /// enrolled).
+    pub fn remove_enrolment<E: From<StoreError>>(&self, rec: &EnrolmentRecord) -> TxResult<(), E> {
+        self.unindex_enrolment(rec)?;
+        self.enrolments
+            .remove(enrolment_key_of(rec).map_err(store_abort)?)?;
+        Ok(())
+    }
+
+    /// How far the alert projector has read the change log (0: nothing yet).
+    pub fn projector_cursor<E: From<StoreError>>(&self) -> TxResult<u64, E> {
+        match self.meta.get(META_PROJECTOR)? {
+            None => Ok(0),
+            Some(b) => decode_u64("meta", &b).map_err(store_abort),
+        }
+    }
+
+    pub fn set_projector_cursor<E: From<StoreError>>(&self, seq: u64) -> TxResult<(), E> {
+        self.meta.insert(META_PROJECTOR, &seq.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Appends an alert for its organisation with the organisation's next sequence (gap-free,
+    /// from 1), and returns it.
+    pub fn append_alert<E: From<StoreError>>(
         &self,
         organisation: &str,
-        id: &Id,
-    ) -> TxResult<(), E> {
-        self.enrolments.remove(enrolment_key(organisation, id))?;
-        Ok(())
+        mut alert: AlertRecord,
+    ) -> TxResult<AlertRecord, E> {
+        let prefix = org_prefix(organisation);
+        let counter = [META_ALERT_SEQ, prefix.as_slice()].concat();
+        let last = match self.meta.get(&counter)? {
+            None => 0,
+            Some(b) => decode_u64("meta", &b).map_err(store_abort)?,
+        };
+        alert.sequence = last + 1;
+        self.meta.insert(counter, &alert.sequence.to_be_bytes())?;
+        self.alerts.insert(
+            [prefix.as_slice(), &alert.sequence.to_be_bytes()].concat(),
+            encode(&alert).map_err(store_abort)?,
+        )?;
+        Ok(alert)
     }
 
     /// Moves the registry to its next version and returns it.

@@ -364,3 +364,159 @@ async fn sixteen_employers_enrol_at_once_while_checks_go_on() {
         assert_eq!(c.await.unwrap(), pb::Outcome::Barred);
     }
 }
+
+async fn next_alert(stream: &mut tonic::Streaming<pb::Alert>) -> pb::Alert {
+    tokio::time::timeout(Duration::from_secs(20), stream.message())
+        .await
+        .expect("an alert within 20 s")
+        .expect("the stream is open")
+        .expect("an alert, not the end")
+}
+
+fn subscribe(token: &str, after: u64) -> tonic::Request<pb::StreamAlertsRequest> {
+    authed(
+        token,
+        pb::StreamAlertsRequest {
+            after_sequence: after,
+        },
+    )
+}
+
+#[tokio::test]
+async fn an_enrolled_person_listed_and_unlisted_raises_one_alert_each_for_each_organisation() {
+    let s = TestServer::start().await;
+    let kent = s.keys.checker.token.clone();
+    let essex = second_org(&s);
+    let surrey = KeyFile::in_dir(s.data_dir())
+        .create(Role::Checker, "Surrey Police", &s.clock)
+        .unwrap()
+        .1;
+    let mut m = s.monitoring();
+    let kent_e = m
+        .enrol(within(&kent, enrol_req("Anna", "Clark", (1988, 8, 8), "k")))
+        .await
+        .unwrap()
+        .into_inner();
+    let essex_e = m
+        .enrol(within(
+            &essex,
+            enrol_req("Anna", "Clark", (1988, 8, 8), "e"),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    m.enrol(within(
+        &surrey,
+        enrol_req("Other", "Person", (1970, 1, 1), "s"),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(kent_e.outcome(), pb::Outcome::Clear);
+    let mut kent_stream = m
+        .stream_alerts(subscribe(&kent, 0))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut essex_stream = m
+        .stream_alerts(subscribe(&essex, 0))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut surrey_stream = m
+        .stream_alerts(subscribe(&surrey, 0))
+        .await
+        .unwrap()
+        .into_inner();
+
+    let mut reg = s.reg();
+    let (subject, listing) = reg
+        .barred(person("Anna", "Clark", (1988, 8, 8)), REGISTRAR_ORG, true)
+        .await;
+    let a1 = next_alert(&mut kent_stream).await;
+    assert_eq!(a1.sequence, 1);
+    assert_eq!(a1.enrolment_id, kent_e.enrolment_id);
+    assert_eq!(a1.employee_ref, "E-k");
+    assert_eq!(a1.previous_outcome(), pb::Outcome::Clear);
+    assert_eq!(a1.outcome(), pb::Outcome::Barred);
+    let e1 = next_alert(&mut essex_stream).await;
+    assert_eq!(
+        (e1.sequence, e1.enrolment_id.as_str()),
+        (1, essex_e.enrolment_id.as_str())
+    );
+
+    reg.remove_listing(&listing.listing_id).await;
+    let a2 = next_alert(&mut kent_stream).await;
+    assert_eq!(a2.sequence, 2);
+    assert_eq!(a2.previous_outcome(), pb::Outcome::Barred);
+    assert_eq!(a2.outcome(), pb::Outcome::Clear);
+    assert_eq!(next_alert(&mut essex_stream).await.sequence, 2);
+
+    // The alert's check is on the record, with the subject it rests on.
+    let events = s
+        .audit()
+        .list_audit_events(within(
+            &s.keys.auditor.token,
+            pb::ListAuditEventsRequest {
+                page_size: 200,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    let ev = events
+        .iter()
+        .find(|e| e.check_id == a1.check_id)
+        .expect("the alert's audit event");
+    assert_eq!(ev.action, "alert");
+    assert_eq!(ev.organisation, CHECKER_ORG);
+    assert_eq!(ev.subject_ids, vec![subject.subject_id.clone()]);
+
+    // Reconnecting after the first delivers the second only; polling sees the same.
+    let mut again = m
+        .stream_alerts(subscribe(&kent, 1))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(next_alert(&mut again).await.check_id, a2.check_id);
+    let polled = m
+        .list_alerts(within(
+            &kent,
+            pb::ListAlertsRequest {
+                after_sequence: 0,
+                page_size: 10,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let seqs: Vec<u64> = polled.alerts.iter().map(|a| a.sequence).collect();
+    assert_eq!(seqs, vec![1, 2]);
+    assert_eq!(polled.last_sequence, 2);
+
+    // Surrey's worker was never concerned: nothing arrives.
+    let none = tokio::time::timeout(Duration::from_millis(500), surrey_stream.message()).await;
+    assert!(none.is_err(), "Surrey got {none:?}");
+    let surrey_polled = m
+        .list_alerts(within(&surrey, pb::ListAlertsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(surrey_polled.alerts.is_empty());
+
+    // Unenrolled: a later listing raises nothing for Kent, and Essex still hears.
+    m.unenrol(within(
+        &kent,
+        pb::UnenrolRequest {
+            enrolment_id: kent_e.enrolment_id.clone(),
+        },
+    ))
+    .await
+    .unwrap();
+    reg.add_listing(&subject.subject_id, barred_listing(REGISTRAR_ORG, true))
+        .await;
+    assert_eq!(next_alert(&mut essex_stream).await.sequence, 3);
+    let quiet = tokio::time::timeout(Duration::from_millis(500), kent_stream.message()).await;
+    assert!(quiet.is_err(), "Kent got {quiet:?}");
+}
