@@ -1,6 +1,7 @@
 //! MonitoringService enrolments through a real server: two organisations, retries, paging,
 //! validation, and many employers enrolling at once, each call with a deadline.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tonic::Code;
@@ -519,4 +520,214 @@ async fn an_enrolled_person_listed_and_unlisted_raises_one_alert_each_for_each_o
     assert_eq!(next_alert(&mut essex_stream).await.sequence, 3);
     let quiet = tokio::time::timeout(Duration::from_millis(500), kent_stream.message()).await;
     assert!(quiet.is_err(), "Kent got {quiet:?}");
+}
+
+/// `kill -9` in the middle of a burst of registry changes: after a restart and a reconnect with
+/// the last sequence seen, every alert has arrived exactly once, in a gap-free sequence, and
+/// what was seen before the kill is what the store kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kill_9_in_a_burst_of_changes_loses_and_repeats_no_alert() {
+    use pb::monitoring_service_client::MonitoringServiceClient;
+    use pb::registry_service_client::RegistryServiceClient;
+    use std::collections::BTreeMap;
+
+    const PEOPLE: usize = 24;
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let registrar = key_in(&data, Role::Registrar, REGISTRAR_ORG);
+    let checker = key_in(&data, Role::Checker, CHECKER_ORG);
+    const FAMILIES: [&str; PEOPLE] = [
+        "Abbott",
+        "Barker",
+        "Cartwright",
+        "Dunmore",
+        "Ellison",
+        "Fairbanks",
+        "Gillespie",
+        "Hathaway",
+        "Ingram",
+        "Jarvis",
+        "Kettering",
+        "Lockwood",
+        "Merriman",
+        "Northcott",
+        "Osborne",
+        "Pendleton",
+        "Quayle",
+        "Rutherford",
+        "Stanhope",
+        "Trelawney",
+        "Underwood",
+        "Vickery",
+        "Whitmore",
+        "Yardley",
+    ];
+    let person_of = |i: usize| person("Jo", FAMILIES[i], (1950 + i as i32, 1 + (i % 12) as i32, 3));
+
+    let mut server = ChildServer::start(&data, root.path());
+    let channel = server.channel().await;
+    let mut m = MonitoringServiceClient::new(channel.clone());
+    let mut enrolled = BTreeMap::new();
+    for i in 0..PEOPLE {
+        let p = person_of(i);
+        let dob = p.date_of_birth.unwrap();
+        let e = m
+            .enrol(within(
+                &checker.token,
+                pb::EnrolRequest {
+                    name: p.name.clone(),
+                    date_of_birth: Some(dob),
+                    employee_ref: format!("E-{i}"),
+                    request_id: format!("enrol-{i}"),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        enrolled.insert(e.enrolment_id, i);
+    }
+    let mut stream = m
+        .stream_alerts(subscribe(&checker.token, 0))
+        .await
+        .unwrap()
+        .into_inner();
+
+    // The burst: each person created and barred by one of 8 registrars; the kill once half the
+    // listings are acknowledged.
+    let acked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..8 {
+        let mut reg = Reg {
+            client: RegistryServiceClient::new(channel.clone()),
+            token: registrar.token.clone(),
+        };
+        let acked = acked.clone();
+        writers.spawn(async move {
+            for i in (w..PEOPLE).step_by(8) {
+                let mut s = person_of(i);
+                s.subject_id = String::new();
+                let created = reg
+                    .client
+                    .create_subject(within(
+                        &reg.token,
+                        pb::CreateSubjectRequest {
+                            subject: Some(s),
+                            request_id: format!("create-{i}"),
+                        },
+                    ))
+                    .await;
+                let Ok(created) = created else { return };
+                let l = reg
+                    .client
+                    .add_listing(within(
+                        &reg.token,
+                        pb::AddListingRequest {
+                            subject_id: created.into_inner().subject_id,
+                            listing: Some(barred_listing(REGISTRAR_ORG, true)),
+                            request_id: format!("list-{i}"),
+                        },
+                    ))
+                    .await;
+                if l.is_err() {
+                    return;
+                }
+                acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+    }
+    let mut seen: BTreeMap<u64, String> = BTreeMap::new();
+    while acked.load(std::sync::atomic::Ordering::SeqCst) < PEOPLE / 2 {
+        if let Ok(Ok(Some(a))) =
+            tokio::time::timeout(Duration::from_millis(20), stream.message()).await
+        {
+            seen.insert(a.sequence, a.enrolment_id);
+        }
+    }
+    server.child.kill().unwrap();
+    assert!(!server.child.wait().unwrap().success());
+    while writers.join_next().await.is_some() {}
+    drop((stream, m, channel));
+
+    // Restarted: the rest of the burst (retries of the same requests), then a reconnect.
+    let server = ChildServer::start(&data, root.path());
+    let channel = server.channel().await;
+    let mut reg = Reg {
+        client: RegistryServiceClient::new(channel.clone()),
+        token: registrar.token.clone(),
+    };
+    for i in 0..PEOPLE {
+        let mut s = person_of(i);
+        s.subject_id = String::new();
+        let created = reg
+            .client
+            .create_subject(within(
+                &reg.token,
+                pb::CreateSubjectRequest {
+                    subject: Some(s),
+                    request_id: format!("create-{i}"),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        reg.client
+            .add_listing(within(
+                &reg.token,
+                pb::AddListingRequest {
+                    subject_id: created.subject_id,
+                    listing: Some(barred_listing(REGISTRAR_ORG, true)),
+                    request_id: format!("list-{i}"),
+                },
+            ))
+            .await
+            .unwrap();
+    }
+    let last = seen.keys().next_back().copied().unwrap_or(0);
+    let mut m = MonitoringServiceClient::new(channel.clone());
+    let mut stream = m
+        .stream_alerts(subscribe(&checker.token, last))
+        .await
+        .unwrap()
+        .into_inner();
+    while seen.len() < PEOPLE {
+        let a = next_alert(&mut stream).await;
+        assert!(
+            seen.insert(a.sequence, a.enrolment_id.clone()).is_none(),
+            "sequence {} delivered twice",
+            a.sequence
+        );
+        assert_eq!(a.outcome(), pb::Outcome::Barred);
+    }
+    let quiet = tokio::time::timeout(Duration::from_millis(500), stream.message()).await;
+    assert!(quiet.is_err(), "an alert too many: {quiet:?}");
+    // Gap-free from 1, one per enrolment, and what was seen before the kill is what was kept.
+    assert_eq!(
+        seen.keys().copied().collect::<Vec<_>>(),
+        (1..=PEOPLE as u64).collect::<Vec<_>>()
+    );
+    let mut by_enrolment: Vec<&String> = seen.values().collect();
+    by_enrolment.sort();
+    by_enrolment.dedup();
+    assert_eq!(by_enrolment.len(), PEOPLE);
+    let kept = m
+        .list_alerts(within(
+            &checker.token,
+            pb::ListAlertsRequest {
+                after_sequence: 0,
+                page_size: 100,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for a in &kept.alerts {
+        assert_eq!(
+            seen.get(&a.sequence),
+            Some(&a.enrolment_id),
+            "alert {}",
+            a.sequence
+        );
+    }
+    assert_eq!(kept.alerts.len(), PEOPLE);
 }
