@@ -587,3 +587,115 @@ fn a_whole_force_batch_of_100000_through_grpcurl_is_answered_to_the_end() {
         }
     }
 }
+
+/// An employer's path with grpcurl: enrol a worker, subscribe to alerts, a list custodian bars
+/// the worker, the alert is seen, once; another organisation's subscriber sees nothing.
+#[test]
+#[ignore = "needs grpcurl: run bash scripts/test.sh"]
+fn employer_enrols_subscribes_and_sees_the_alert_with_grpcurl() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let (checker, registrar) = (key(&data, "checker"), key(&data, "registrar"));
+    let other = {
+        let out = vetting()
+            .args([
+                "keys",
+                "create",
+                "--role",
+                "checker",
+                "--organisation",
+                "Essex Police",
+            ])
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let server = Server::start(&data, free_port());
+    let addr = server.addr.clone();
+
+    let enrolment = ok(
+        &addr,
+        &checker,
+        "vetting.v1.MonitoringService/Enrol",
+        r#"{"name": {"given_names": "Megan", "family_name": "Lloyd"},
+            "date_of_birth": {"year": 1992, "month": 3, "day": 14},
+            "employee_ref": "PC-4471", "request_id": "enrol-4471"}"#,
+    );
+    let enrolment_id = field(&enrolment, "enrolmentId")
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(outcome(&enrolment), "CLEAR");
+    let listed = ok(
+        &addr,
+        &checker,
+        "vetting.v1.MonitoringService/ListEnrolments",
+        r#"{"page_size": 10}"#,
+    );
+    assert_eq!(field(&listed, "enrolments")[0]["employeeRef"], "PC-4471");
+
+    // Subscribers: the employer, and another force that enrolled no one.
+    let subscribe = |token: &str| {
+        let mut cmd = Command::new(grpcurl_path());
+        cmd.args(["-plaintext", "-max-time", "12", "-H"])
+            .arg(format!("authorization: Bearer {token}"))
+            .args(["-d", r#"{"after_sequence": 0}"#])
+            .arg(&addr)
+            .arg("vetting.v1.MonitoringService/StreamAlerts")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().unwrap()
+    };
+    let (mine, theirs) = (subscribe(&checker), subscribe(&other));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+
+    // The list custodian records and bars her.
+    let subject = create(&addr, &registrar, "Megan", "Lloyd", (1992, 3, 14));
+    ok(
+        &addr,
+        &registrar,
+        "vetting.v1.RegistryService/AddListing",
+        &format!(
+            r#"{{"subject_id": "{subject}", "request_id": "bar-1", "listing": {{"list": "BARRED_LIST",
+                "organisation": "Kent Police", "role": "POLICE_OFFICER", "rank": "Constable",
+                "decision_date": {{"year": 2025, "month": 6, "day": 2}},
+                "standards_breached": ["honesty and integrity"], "reason": "Dishonesty", "published": true}}}}"#
+        ),
+    );
+
+    let alerts = |child: Child| -> Vec<Value> {
+        let out = child.wait_with_output().unwrap();
+        serde_json::Deserializer::from_slice(&out.stdout)
+            .into_iter::<Value>()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let seen = alerts(mine);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let a = &seen[0];
+    assert_eq!(field(a, "sequence"), "1");
+    assert_eq!(field(a, "enrolmentId"), enrolment_id.as_str());
+    assert_eq!(field(a, "employeeRef"), "PC-4471");
+    assert_eq!(field(a, "previousOutcome"), "CLEAR");
+    assert_eq!(field(a, "outcome"), "BARRED");
+    assert!(field(a, "checkId").as_str().unwrap().starts_with("chk_"));
+    assert!(
+        alerts(theirs).is_empty(),
+        "another organisation saw an alert"
+    );
+
+    // Polling gives the same alert.
+    let polled = ok(
+        &addr,
+        &checker,
+        "vetting.v1.MonitoringService/ListAlerts",
+        r#"{"after_sequence": 0}"#,
+    );
+    assert_eq!(
+        field(&polled, "alerts")[0]["checkId"],
+        field(a, "checkId").clone()
+    );
+}
