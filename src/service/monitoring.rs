@@ -119,43 +119,52 @@ impl Vetting {
             matched: subject_ids.clone(),
             enrolled_at_ms: now,
         };
-        self.store.transact(|tx| {
-            if !request_id.is_empty() {
-                match tx.request(&key)? {
-                    Some(r) if r.fingerprint == fp => {
-                        let first = enrolment_id(&r.result_id).map_err(abort)?;
-                        // Unenrolled since: the retry answers what the first call did not
-                        // leave behind, so it says so rather than enrolling again.
-                        return tx.enrolment(&who.organisation, &first)?.ok_or_else(|| {
+        self.store
+            .transact(|tx| {
+                if !request_id.is_empty() {
+                    match tx.request(&key)? {
+                        Some(r) if r.fingerprint == fp => {
+                            let first = enrolment_id(&r.result_id).map_err(abort)?;
+                            // Unenrolled since: the retry answers what the first call did not
+                            // leave behind, so it says so rather than enrolling again.
+                            return tx.enrolment(&who.organisation, &first)?.ok_or_else(|| {
                             abort(Error::FailedPrecondition(format!(
                                 "request_id: the enrolment it made ({first}) has been unenrolled"
                             )))
                         });
+                        }
+                        Some(_) => {
+                            return Err(abort(Error::AlreadyExists(
+                                "request_id: already used for a different request".into(),
+                            )));
+                        }
+                        None => tx.put_request(
+                            &key,
+                            &RequestRecord {
+                                fingerprint: fp,
+                                result_id: id.to_string(),
+                            },
+                        )?,
                     }
-                    Some(_) => {
-                        return Err(abort(Error::AlreadyExists(
-                            "request_id: already used for a different request".into(),
-                        )));
-                    }
-                    None => tx.put_request(
-                        &key,
-                        &RequestRecord {
-                            fingerprint: fp,
-                            result_id: id.to_string(),
-                        },
-                    )?,
                 }
-            }
-            tx.put_enrolment(None, &rec)?;
-            let mut entry = AuditEntry::by(who, "enrol");
-            entry.purpose = Some(Purpose::PeriodicRevetting);
-            entry.client_ref = input.employee_ref.clone();
-            entry.subject_ids = subject_ids.clone();
-            entry.outcome = Some(outcome);
-            entry.check_id = check_id.clone();
-            tx.append_audit(now, entry)?;
-            Ok(rec.clone())
-        })
+                tx.put_enrolment(None, &rec)?;
+                let mut entry = AuditEntry::by(who, "enrol");
+                entry.purpose = Some(Purpose::PeriodicRevetting);
+                entry.client_ref = input.employee_ref.clone();
+                entry.subject_ids = subject_ids.clone();
+                entry.outcome = Some(outcome);
+                entry.check_id = check_id.clone();
+                tx.append_audit(now, entry)?;
+                Ok(rec.clone())
+            })
+            .and_then(|stored| {
+                if stored.enrolment_id == rec.enrolment_id
+                    && self.store.data_version()? != found.data_version
+                {
+                    self.reconcile(&stored)?;
+                }
+                Ok(stored)
+            })
     }
 
     /// Ends an enrolment of the caller's organisation: its details are removed, the audit event
@@ -261,8 +270,26 @@ impl Vetting {
         let cursor = self.store.projector_cursor()?;
         let changes = self.store.durable_changes_from(cursor + 1, PROJECT_BATCH)?;
         let mut raised = 0;
+        // Records that concern no enrolment move the cursor once, at the end of the batch (a
+        // crash before that only has them read again, which raises nothing twice: an alert is
+        // written with the enrolment's new outcome).
+        let mut idle_upto = None;
         for change in &changes {
-            raised += self.project_one(change)?;
+            match self.project_one(change)? {
+                None => idle_upto = Some(change.sequence),
+                Some(n) => {
+                    raised += n;
+                    idle_upto = None;
+                }
+            }
+        }
+        if let Some(seq) = idle_upto {
+            self.store.transact(|tx| {
+                if tx.projector_cursor()? < seq {
+                    tx.set_projector_cursor(seq)?;
+                }
+                Ok::<_, crate::store::TxError<Error>>(())
+            })?;
         }
         Ok((changes.len(), raised))
     }
@@ -270,7 +297,7 @@ impl Vetting {
     /// One change-log record. The enrolments it may concern: those filed under a key the
     /// subject is now indexed under (it may match them now), and those whose outcome rests on
     /// the subject (it may no longer match them: a name or date changed, a listing removed).
-    fn project_one(&self, change: &Change) -> Result<usize> {
+    fn project_one(&self, change: &Change) -> Result<Option<usize>> {
         let identity = crate::matching::Identity {
             names: change.subject.all_names().cloned().collect(),
             date_of_birth: change.subject.date_of_birth,
@@ -285,58 +312,89 @@ impl Vetting {
                 updates.push((rec, outcome, matched));
             }
         }
-        let now = self.clock.now_ms();
+        if updates.is_empty() {
+            return Ok(None);
+        }
         let seq = change.sequence;
-        self.store.transact(|tx| {
-            if tx.projector_cursor()? >= seq {
-                return Ok(0);
-            }
-            let mut raised = 0;
-            for (rec, outcome, matched) in &updates {
-                let id = enrolment_id(&rec.enrolment_id).map_err(abort)?;
-                // Unenrolled meanwhile, or changed by an earlier record: as it stands now.
-                let Some(current) = tx.enrolment(&rec.organisation, &id)? else {
-                    continue;
-                };
-                let mut new = current.clone();
-                new.outcome = *outcome;
-                new.matched = matched.clone();
-                tx.put_enrolment(Some(&current), &new)?;
-                if current.outcome == *outcome {
-                    continue;
+        self.store
+            .transact(|tx| {
+                if tx.projector_cursor()? >= seq {
+                    return Ok(0);
                 }
-                let check_id = Id::new(IdKind::Check, &self.clock).to_string();
-                let entry = AuditEntry {
-                    key_id: rec.key_id.clone(),
-                    organisation: rec.organisation.clone(),
-                    role: Role::Checker.as_str().to_owned(),
-                    action: "alert".to_owned(),
-                    purpose: Some(Purpose::PeriodicRevetting),
-                    client_ref: rec.employee_ref.clone(),
-                    subject_ids: matched.clone(),
-                    outcome: Some(*outcome),
-                    check_id: check_id.clone(),
-                    ..AuditEntry::default()
-                };
-                tx.append_audit(now, entry)?;
-                tx.append_alert(
-                    &rec.organisation,
-                    AlertRecord {
-                        sequence: 0,
-                        enrolment_id: rec.enrolment_id.clone(),
-                        employee_ref: rec.employee_ref.clone(),
-                        previous_outcome: current.outcome,
-                        outcome: *outcome,
-                        check_id,
-                        raised_at_ms: now,
-                        change_sequence: seq,
-                    },
-                )?;
-                raised += 1;
+                let raised = self.apply_rechecks(tx, &updates, seq)?;
+                tx.set_projector_cursor(seq)?;
+                Ok(raised)
+            })
+            .map(Some)
+    }
+
+    /// Writes re-checked outcomes: each enrolment as it stands now (skipped if unenrolled
+    /// meanwhile) gets its new outcome and matches, and, when the outcome changed, an alert
+    /// (raised by change-log record `change_seq`) with its audit event. Returns the alerts.
+    fn apply_rechecks(
+        &self,
+        tx: &crate::store::Tx<'_>,
+        updates: &[(EnrolmentRecord, Outcome, Vec<String>)],
+        change_seq: u64,
+    ) -> crate::store::TxResult<usize, Error> {
+        let now = self.clock.now_ms();
+        let mut raised = 0;
+        for (rec, outcome, matched) in updates {
+            let id = enrolment_id(&rec.enrolment_id).map_err(abort)?;
+            let Some(current) = tx.enrolment(&rec.organisation, &id)? else {
+                continue;
+            };
+            let mut new = current.clone();
+            new.outcome = *outcome;
+            new.matched = matched.clone();
+            tx.put_enrolment(Some(&current), &new)?;
+            if current.outcome == *outcome {
+                continue;
             }
-            tx.set_projector_cursor(seq)?;
-            Ok(raised)
-        })
+            let check_id = Id::new(IdKind::Check, &self.clock).to_string();
+            let entry = AuditEntry {
+                key_id: rec.key_id.clone(),
+                organisation: rec.organisation.clone(),
+                role: Role::Checker.as_str().to_owned(),
+                action: "alert".to_owned(),
+                purpose: Some(Purpose::PeriodicRevetting),
+                client_ref: rec.employee_ref.clone(),
+                subject_ids: matched.clone(),
+                outcome: Some(*outcome),
+                check_id: check_id.clone(),
+                ..AuditEntry::default()
+            };
+            tx.append_audit(now, entry)?;
+            tx.append_alert(
+                &rec.organisation,
+                AlertRecord {
+                    sequence: 0,
+                    enrolment_id: rec.enrolment_id.clone(),
+                    employee_ref: rec.employee_ref.clone(),
+                    previous_outcome: current.outcome,
+                    outcome: *outcome,
+                    check_id,
+                    raised_at_ms: now,
+                    change_sequence: change_seq,
+                },
+            )?;
+            raised += 1;
+        }
+        Ok(raised)
+    }
+
+    /// Closes the window between an enrolment's check and its commit: a registry change that
+    /// landed in between was projected before the enrolment was in the index, so the enrolment
+    /// is re-checked once against the registry as it is now, and alerted if its outcome moved.
+    fn reconcile(&self, rec: &EnrolmentRecord) -> Result<usize> {
+        let (outcome, matched) = self.recheck(rec)?;
+        if outcome == rec.outcome && matched == rec.matched {
+            return Ok(0);
+        }
+        let head = self.store.change_head()?;
+        let updates = [(rec.clone(), outcome, matched)];
+        self.store
+            .transact(|tx| self.apply_rechecks(tx, &updates, head))
     }
 
     /// An organisation's alerts after `after`, at most `limit` (see [`crate::core::paging`]).
