@@ -4,7 +4,8 @@
 use std::pin::Pin;
 
 use futures_util::Stream;
-use tonic::{Request, Response, Status};
+use futures_util::{FutureExt, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +53,20 @@ impl MonitoringApi {
 async fn drained(rx: &mut watch::Receiver<bool>) {
     if rx.wait_for(|d| *d).await.is_err() {
         // The server is gone: as good as drained.
+    }
+}
+
+/// Requests of an `EnrolBatch` taken together: enrolled in one go, flushed once.
+const BATCH_CHUNK: usize = 64;
+
+/// Names the batch position in a caller's error.
+fn numbered(index: usize, e: Error) -> Error {
+    match e {
+        Error::InvalidArgument { field, problem } => Error::InvalidArgument {
+            field: format!("request {index}: {field}"),
+            problem,
+        },
+        other => other,
     }
 }
 
@@ -125,6 +140,113 @@ impl MonitoringService for MonitoringApi {
         })
         .await?;
         Ok(Response::new(enrolment_out(&e)))
+    }
+
+    type EnrolBatchStream =
+        Pin<Box<dyn Stream<Item = Result<pb::EnrolBatchResponse, Status>> + Send>>;
+
+    /// Answers in order, one answer per request: requests already waiting are taken together
+    /// (up to 64), enrolled, and answered once the store is flushed for all of
+    /// them. A request that cannot be enrolled gets an answer with `error`; a fault of the
+    /// server's, an unreadable message or a key revoked meanwhile ends the stream with its
+    /// status (answers before it stand).
+    async fn enrol_batch(
+        &self,
+        req: Request<Streaming<pb::EnrolRequest>>,
+    ) -> Result<Response<Self::EnrolBatchStream>, Status> {
+        let who = principal(&req)?;
+        let open = self.streams.open("EnrolBatch")?;
+        let mut incoming = req.into_inner();
+        let (tx, rx) = mpsc::channel::<Result<pb::EnrolBatchResponse, Status>>(BATCH_CHUNK);
+        let (v, keys) = (self.v.clone(), self.keys.clone());
+        let span = tracing::info_span!(
+            "rpc",
+            method = "EnrolBatch",
+            key_id = %who.key_id,
+            organisation = %who.organisation,
+        );
+        let task = async move {
+            let _open = open;
+            let (mut index, mut enrolled) = (0usize, 0usize);
+            while let Some(first) = incoming.next().await {
+                let mut chunk = vec![first];
+                while chunk.len() < BATCH_CHUNK {
+                    match incoming.next().now_or_never() {
+                        Some(Some(r)) => chunk.push(r),
+                        _ => break,
+                    }
+                }
+                if let Err(e) = keys.still_live(&who) {
+                    let _ = tx.send(Err(Status::from(e))).await;
+                    return;
+                }
+                let base = index;
+                index += chunk.len();
+                let (v2, who2) = (v.clone(), who.clone());
+                let answers = tokio::task::spawn_blocking(move || {
+                    let mut out = Vec::with_capacity(chunk.len());
+                    for (i, r) in chunk.into_iter().enumerate() {
+                        let r = match r {
+                            Ok(r) => r,
+                            Err(e) => {
+                                out.push(Err(Status::new(
+                                    e.code(),
+                                    format!(
+                                        "request {}: {}; the stream cannot be read past it",
+                                        base + i,
+                                        e.message()
+                                    ),
+                                )));
+                                break;
+                            }
+                        };
+                        let done = enrol_in(&r)
+                            .and_then(|input| v2.enrol(&who2, &input, &r.request_id))
+                            .map_err(|e| numbered(base + i, e));
+                        out.push(match done {
+                            Ok(e) => Ok(pb::EnrolBatchResponse {
+                                enrolment: Some(enrolment_out(&e)),
+                                error: None,
+                                employee_ref: r.employee_ref,
+                            }),
+                            Err(e @ Error::Store(_)) => {
+                                out.push(Err(Status::from(e)));
+                                break;
+                            }
+                            Err(e) => {
+                                let st = Status::from(e);
+                                Ok(pb::EnrolBatchResponse {
+                                    enrolment: None,
+                                    error: Some(pb::rpc::Status {
+                                        code: st.code() as i32,
+                                        message: st.message().to_owned(),
+                                        details: Vec::new(),
+                                    }),
+                                    employee_ref: r.employee_ref,
+                                })
+                            }
+                        });
+                    }
+                    out
+                })
+                .await
+                .unwrap_or_else(|_| vec![Err(Status::internal("enrolment failed"))]);
+                if let Err(e) = v.store.commit_durable().await {
+                    let _ = tx.send(Err(Status::from(Error::from(e)))).await;
+                    return;
+                }
+                for a in answers {
+                    let end = a.is_err();
+                    enrolled += usize::from(a.as_ref().is_ok_and(|a| a.error.is_none()));
+                    if tx.send(a).await.is_err() || end {
+                        return;
+                    }
+                }
+            }
+            tracing::info!(enrolled, requests = index, "enrol batch finished");
+        };
+        tokio::spawn(tracing::Instrument::instrument(task, span));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
     async fn unenrol(

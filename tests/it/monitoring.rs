@@ -731,3 +731,93 @@ async fn kill_9_in_a_burst_of_changes_loses_and_repeats_no_alert() {
     }
     assert_eq!(kept.alerts.len(), PEOPLE);
 }
+
+#[tokio::test]
+async fn a_workforce_enrols_in_one_batch_with_bad_items_answered_in_place() {
+    let s = TestServer::start().await;
+    let mut reg = s.reg();
+    reg.barred(
+        person("Gwen", "Pritchard", (1983, 9, 9)),
+        REGISTRAR_ORG,
+        true,
+    )
+    .await;
+    let tok = s.keys.checker.token.clone();
+    const N: usize = 300;
+    let reqs: Vec<pb::EnrolRequest> = (0..N)
+        .map(|i| {
+            let mut r = if i == 7 {
+                enrol_req("Gwen", "Pritchard", (1983, 9, 9), &i.to_string())
+            } else {
+                enrol_req(
+                    "Staff",
+                    &format!("Member{i}"),
+                    (1980, 1 + (i % 12) as i32, 5),
+                    &i.to_string(),
+                )
+            };
+            if i == 5 {
+                r.name = None;
+            }
+            if i == 10 {
+                // The request id of item 9, for someone else.
+                r.request_id = "req-9".into();
+            }
+            r
+        })
+        .collect();
+    let mut req = authed(&tok, tokio_stream::iter(reqs));
+    req.set_timeout(Duration::from_secs(60));
+    let mut answers = s.monitoring().enrol_batch(req).await.unwrap().into_inner();
+    let mut got = Vec::new();
+    while let Some(a) = answers.message().await.unwrap() {
+        got.push(a);
+    }
+    assert_eq!(got.len(), N);
+    for (i, a) in got.iter().enumerate() {
+        assert_eq!(a.employee_ref, format!("E-{i}"), "answers in order");
+        match i {
+            5 => {
+                let e = a.error.as_ref().expect("item 5 refused");
+                assert_eq!(e.code, Code::InvalidArgument as i32);
+                assert!(e.message.contains("request 5: name"), "{}", e.message);
+            }
+            10 => {
+                let e = a.error.as_ref().expect("item 10 refused");
+                assert_eq!(e.code, Code::AlreadyExists as i32);
+            }
+            _ => {
+                let e = a.enrolment.as_ref().expect("enrolled");
+                assert!(a.error.is_none());
+                let want = if i == 7 {
+                    pb::Outcome::Barred
+                } else {
+                    pb::Outcome::Clear
+                };
+                assert_eq!(e.outcome(), want, "item {i}");
+            }
+        }
+    }
+    let mut total = 0;
+    let mut token = String::new();
+    loop {
+        let page = s
+            .monitoring()
+            .list_enrolments(within(
+                &tok,
+                pb::ListEnrolmentsRequest {
+                    page_size: 100,
+                    page_token: token.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        total += page.enrolments.len();
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(total, N - 2);
+}
