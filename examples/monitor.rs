@@ -1,0 +1,327 @@
+//! Continuous vetting under load: a registry of `--people` listed people, `--enrolled` people
+//! enrolled across `--orgs` organisations; measures enrol throughput, the cost an enrolled
+//! workforce adds to a registry write, and the delay from an acknowledged registry write to its
+//! alert being deliverable, under a steady `--rate` of changes a second. In-process, as the
+//! server runs it (the projector task, durable alerts only).
+//!
+//! ```sh
+//! cargo run --release --example monitor -- --people 1000000 --enrolled 100000
+//! ```
+
+// A measuring tool, not library code: failing loudly on a broken setup is what it should do.
+#![allow(clippy::expect_used, clippy::indexing_slicing)]
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use vetting::api::convert;
+use vetting::auth::{Principal, Role};
+use vetting::core::clock::Clock;
+use vetting::core::model::{EmploymentRole, ListKind};
+use vetting::pb;
+use vetting::service::Vetting;
+use vetting::service::monitoring::EnrolInput;
+use vetting::service::registry::{ListingInput, SubjectInput};
+use vetting::store::{Store, StoreOptions};
+use vetting::transfer::BulkImport;
+use vetting_synth::{Generator, SyntheticList, SyntheticPerson};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Listed people in the registry.
+    #[arg(long, default_value_t = 100_000)]
+    people: usize,
+    /// People enrolled, spread over the organisations.
+    #[arg(long, default_value_t = 100_000)]
+    enrolled: usize,
+    #[arg(long, default_value_t = 20)]
+    orgs: usize,
+    /// Registry changes a second in the alert-delay phase.
+    #[arg(long, default_value_t = 100)]
+    rate: u64,
+    /// Changes (each raising one alert) in the alert-delay phase.
+    #[arg(long, default_value_t = 1000)]
+    changes: usize,
+    /// Registry writes timed for the write-cost comparison.
+    #[arg(long, default_value_t = 400)]
+    writes: usize,
+    /// Threads enrolling at once.
+    #[arg(long, default_value_t = 4)]
+    threads: usize,
+    #[arg(long, default_value_t = 4096)]
+    cache_mb: u64,
+    #[arg(long, default_value_t = 2027)]
+    seed: u64,
+}
+
+fn subject_pb(p: &SyntheticPerson) -> pb::Subject {
+    let date = |d| convert::date_out(Some(d));
+    let mut s = pb::Subject {
+        name: Some(convert::name_out(&p.name)),
+        other_names: p.other_names.iter().map(convert::name_out).collect(),
+        date_of_birth: date(p.date_of_birth),
+        identifiers: p.identifiers.iter().map(convert::identifier_out).collect(),
+        ..Default::default()
+    };
+    if p.list != SyntheticList::Clear {
+        s.listings.push(pb::Listing {
+            list: pb::ListKind::BarredList.into(),
+            organisation: p.organisation.clone(),
+            role: pb::Role::PoliceOfficer.into(),
+            rank: p.rank.clone(),
+            decision_date: date(p.decision_date),
+            standards_breached: p.standards_breached.clone(),
+            reason: p.reason.clone(),
+            published: p.published,
+            ..Default::default()
+        });
+    }
+    s
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn subject_input(p: &SyntheticPerson) -> SubjectInput {
+    SubjectInput {
+        name: Some(p.name.clone()),
+        other_names: vec![],
+        date_of_birth: Some(p.date_of_birth),
+        identifiers: vec![],
+    }
+}
+
+fn barred() -> ListingInput {
+    ListingInput {
+        list: Some(ListKind::Barred),
+        organisation: "Kent Police".into(),
+        role: Some(EmploymentRole::PoliceOfficer),
+        rank: "Constable".into(),
+        decision_date: Some(vetting::core::identity::Date::new(2025, 6, 2)),
+        standards_breached: vec!["honesty and integrity".into()],
+        reason: "Dishonesty".into(),
+        published: true,
+    }
+}
+
+/// Waits until the projector has read the whole change log.
+async fn caught_up(v: &Vetting) {
+    loop {
+        let head = v.store.change_head().expect("head");
+        if *v.alerts.borrow() >= head {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Creates `n` fresh (unlisted) subjects one after another, each acknowledged (durable), and
+/// returns the latencies, sorted.
+async fn timed_writes(v: &Vetting, who: &Principal, g: &mut Generator, n: usize) -> Vec<Duration> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let p = g.person(SyntheticList::Clear);
+        let t = Instant::now();
+        let vv = v.clone();
+        let w = who.clone();
+        tokio::task::spawn_blocking(move || vv.create_subject(&w, &subject_input(&p), ""))
+            .await
+            .expect("task")
+            .expect("write");
+        v.store.commit_durable().await.expect("durable");
+        out.push(t.elapsed());
+    }
+    out.sort();
+    out
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args = Args::parse();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(
+        &tmp.path().join("store"),
+        StoreOptions {
+            cache_bytes: args.cache_mb * 1024 * 1024,
+            ..StoreOptions::default()
+        },
+    )
+    .expect("open store");
+    let v = Vetting::new(store, Clock::System);
+    let registrar = Principal {
+        key_id: "bench".into(),
+        organisation: "Benchmark".into(),
+        role: Role::Registrar,
+        client_certificate: None,
+    };
+    let checkers: Vec<Principal> = (0..args.orgs)
+        .map(|i| Principal {
+            key_id: format!("key{i}"),
+            organisation: format!("Force {i}"),
+            role: Role::Checker,
+            client_certificate: None,
+        })
+        .collect();
+
+    let mut g = Generator::new(args.seed);
+    let started = Instant::now();
+    let mut import = BulkImport::with_window(&v, &registrar, vetting::transfer::INDEX_WINDOW);
+    let mut batch = Vec::new();
+    for i in 0..args.people {
+        batch.push(subject_pb(&g.listed_person()));
+        if batch.len() >= vetting::transfer::IMPORT_BATCH || i + 1 == args.people {
+            import.add(&batch).expect("load");
+            batch.clear();
+        }
+    }
+    import.finish().expect("finish");
+    println!("loaded {} listed people in {:.1?}", args.people, started.elapsed());
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let projector = tokio::spawn(v.clone().run_projector(stop_rx));
+    let t = Instant::now();
+    caught_up(&v).await;
+    println!("projector read the import's change log in {:.1?}", t.elapsed());
+
+    let none = timed_writes(&v, &registrar, &mut g, args.writes).await;
+
+    // Enrol: the workforce, spread over the organisations, from several threads at once.
+    let people: Vec<SyntheticPerson> = (0..args.enrolled)
+        .map(|_| g.person(SyntheticList::Clear))
+        .collect();
+    let people = Arc::new(people);
+    let t = Instant::now();
+    let mut handles = Vec::new();
+    for th in 0..args.threads {
+        let (v, people, checkers) = (v.clone(), people.clone(), checkers.clone());
+        let threads = args.threads;
+        handles.push(std::thread::spawn(move || {
+            for i in (th..people.len()).step_by(threads) {
+                let p = &people[i];
+                let who = &checkers[i % checkers.len()];
+                v.enrol(
+                    who,
+                    &EnrolInput {
+                        name: Some(p.name.clone()),
+                        date_of_birth: Some(p.date_of_birth),
+                        employee_ref: format!("E{i}"),
+                        ..Default::default()
+                    },
+                    "",
+                )
+                .expect("enrol");
+            }
+        }));
+    }
+    for h in handles {
+        h.join().expect("enroller");
+    }
+    v.store.commit_durable().await.expect("durable");
+    let enrol_time = t.elapsed();
+    println!(
+        "enrolled {} across {} organisations in {:.1?}: {:.0} a second ({} threads, flushed at the end)",
+        args.enrolled,
+        args.orgs,
+        enrol_time,
+        args.enrolled as f64 / enrol_time.as_secs_f64(),
+        args.threads
+    );
+    caught_up(&v).await;
+
+    let with = timed_writes(&v, &registrar, &mut g, args.writes).await;
+    println!(
+        "registry write, acknowledged (create, durable): p50 {:.0?} / p99 {:.0?} with none enrolled; p50 {:.0?} / p99 {:.0?} with {} enrolled",
+        percentile(&none, 0.5),
+        percentile(&none, 0.99),
+        percentile(&with, 0.5),
+        percentile(&with, 0.99),
+        args.enrolled
+    );
+
+    // Alert delay: enrolled people recorded and barred at a steady rate; a subscriber per
+    // organisation waits on the projector and reads its durable alerts.
+    let acked: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let arrived: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let sub = {
+        let (v, arrived) = (v.clone(), arrived.clone());
+        let orgs: Vec<String> = checkers.iter().map(|c| c.organisation.clone()).collect();
+        let want = args.changes;
+        tokio::spawn(async move {
+            let mut rx = v.alerts.subscribe();
+            let mut last: HashMap<String, u64> = HashMap::new();
+            let mut seen = 0;
+            while seen < want {
+                let durable = *rx.borrow_and_update();
+                for org in &orgs {
+                    let after = last.get(org).copied().unwrap_or(0);
+                    let page = v.store.alerts_of(org, after, 1000).expect("alerts");
+                    let now = Instant::now();
+                    for a in page.iter().take_while(|a| a.change_sequence <= durable) {
+                        last.insert(org.clone(), a.sequence);
+                        arrived.lock().unwrap().insert(a.employee_ref.clone(), now);
+                        seen += 1;
+                    }
+                }
+                if seen < want && rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    let every = Duration::from_secs_f64(1.0 / args.rate as f64);
+    let mut tick = tokio::time::interval(every);
+    let t = Instant::now();
+    let mut writers = tokio::task::JoinSet::new();
+    for i in 0..args.changes.min(people.len()) {
+        tick.tick().await;
+        let (v, reg, acked) = (v.clone(), registrar.clone(), acked.clone());
+        let p = people[i].clone();
+        writers.spawn(async move {
+            let vv = v.clone();
+            tokio::task::spawn_blocking(move || {
+                let s = vv.create_subject(&reg, &subject_input(&p), "")?;
+                vv.add_listing(&reg, &s.subject_id, &barred(), "")
+            })
+            .await
+            .expect("task")
+            .expect("write");
+            v.store.commit_durable().await.expect("durable");
+            acked.lock().unwrap().insert(format!("E{i}"), Instant::now());
+        });
+    }
+    while writers.join_next().await.is_some() {}
+    let offered = t.elapsed();
+    tokio::time::timeout(Duration::from_secs(60), sub)
+        .await
+        .expect("every alert within a minute")
+        .expect("subscriber");
+    let (acked, arrived) = (acked.lock().unwrap(), arrived.lock().unwrap());
+    let mut delays: Vec<Duration> = acked
+        .iter()
+        .filter_map(|(r, a)| arrived.get(r).map(|b| b.saturating_duration_since(*a)))
+        .collect();
+    delays.sort();
+    println!(
+        "alert delay (acknowledged write to durable alert readable): {} changes at {}/s (offered in {:.1?}): median {:.1?}, p99 {:.1?}, max {:.1?}; {} alerts of {} arrived",
+        acked.len(),
+        args.rate,
+        offered,
+        percentile(&delays, 0.5),
+        percentile(&delays, 0.99),
+        delays.last().copied().unwrap_or_default(),
+        arrived.len(),
+        acked.len()
+    );
+    stop_tx.send_replace(true);
+    let _ = projector.await;
+}
