@@ -185,13 +185,20 @@ async fn main() {
         }
     }
     import.finish().expect("finish");
-    println!("loaded {} listed people in {:.1?}", args.people, started.elapsed());
+    println!(
+        "loaded {} listed people in {:.1?}",
+        args.people,
+        started.elapsed()
+    );
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let projector = tokio::spawn(v.clone().run_projector(stop_rx));
     let t = Instant::now();
     caught_up(&v).await;
-    println!("projector read the import's change log in {:.1?}", t.elapsed());
+    println!(
+        "projector read the import's change log in {:.1?}",
+        t.elapsed()
+    );
 
     let none = timed_writes(&v, &registrar, &mut g, args.writes).await;
 
@@ -268,7 +275,10 @@ async fn main() {
                     let now = Instant::now();
                     for a in page.iter().take_while(|a| a.change_sequence <= durable) {
                         last.insert(org.clone(), a.sequence);
-                        arrived.lock().unwrap().insert(a.employee_ref.clone(), now);
+                        arrived
+                            .lock()
+                            .expect("lock")
+                            .insert(a.employee_ref.clone(), now);
                         seen += 1;
                     }
                 }
@@ -296,7 +306,10 @@ async fn main() {
             .expect("task")
             .expect("write");
             v.store.commit_durable().await.expect("durable");
-            acked.lock().unwrap().insert(format!("E{i}"), Instant::now());
+            acked
+                .lock()
+                .expect("lock")
+                .insert(format!("E{i}"), Instant::now());
         });
     }
     while writers.join_next().await.is_some() {}
@@ -305,7 +318,8 @@ async fn main() {
         .await
         .expect("every alert within a minute")
         .expect("subscriber");
-    let (acked, arrived) = (acked.lock().unwrap(), arrived.lock().unwrap());
+    let acked = acked.lock().expect("lock").clone();
+    let arrived = arrived.lock().expect("lock").clone();
     let mut delays: Vec<Duration> = acked
         .iter()
         .filter_map(|(r, a)| arrived.get(r).map(|b| b.saturating_duration_since(*a)))
