@@ -59,6 +59,20 @@ async fn drained(rx: &mut watch::Receiver<bool>) {
 /// Requests of an `EnrolBatch` taken together: enrolled in one go, flushed once.
 const BATCH_CHUNK: usize = 64;
 
+/// The answer to a batch item that could not be enrolled.
+fn refused(employee_ref: String, e: Error) -> pb::EnrolBatchResponse {
+    let st = Status::from(e);
+    pb::EnrolBatchResponse {
+        enrolment: None,
+        error: Some(pb::rpc::Status {
+            code: st.code() as i32,
+            message: st.message().to_owned(),
+            details: Vec::new(),
+        }),
+        employee_ref,
+    }
+}
+
 /// Names the batch position in a caller's error.
 fn numbered(index: usize, e: Error) -> Error {
     match e {
@@ -184,49 +198,55 @@ impl MonitoringService for MonitoringApi {
                 index += chunk.len();
                 let (v2, who2) = (v.clone(), who.clone());
                 let answers = tokio::task::spawn_blocking(move || {
-                    let mut out = Vec::with_capacity(chunk.len());
+                    // Read and converted one by one, then enrolled together, one transaction.
+                    let mut out: Vec<Result<pb::EnrolBatchResponse, Status>> =
+                        Vec::with_capacity(chunk.len());
+                    let mut items: Vec<(usize, String)> = Vec::new();
+                    let mut batch: Vec<(EnrolInput, String)> = Vec::new();
+                    let mut broken = None;
                     for (i, r) in chunk.into_iter().enumerate() {
                         let r = match r {
                             Ok(r) => r,
                             Err(e) => {
-                                out.push(Err(Status::new(
+                                broken = Some(Status::new(
                                     e.code(),
                                     format!(
                                         "request {}: {}; the stream cannot be read past it",
                                         base + i,
                                         e.message()
                                     ),
-                                )));
+                                ));
                                 break;
                             }
                         };
-                        let done = enrol_in(&r)
-                            .and_then(|input| v2.enrol(&who2, &input, &r.request_id))
-                            .map_err(|e| numbered(base + i, e));
-                        out.push(match done {
-                            Ok(e) => Ok(pb::EnrolBatchResponse {
-                                enrolment: Some(enrolment_out(&e)),
-                                error: None,
-                                employee_ref: r.employee_ref,
-                            }),
-                            Err(e @ Error::Store(_)) => {
-                                out.push(Err(Status::from(e)));
-                                break;
+                        match enrol_in(&r) {
+                            Ok(input) => {
+                                items.push((i, r.employee_ref.clone()));
+                                batch.push((input, r.request_id.clone()));
+                                out.push(Ok(pb::EnrolBatchResponse::default()));
                             }
-                            Err(e) => {
-                                let st = Status::from(e);
-                                Ok(pb::EnrolBatchResponse {
-                                    enrolment: None,
-                                    error: Some(pb::rpc::Status {
-                                        code: st.code() as i32,
-                                        message: st.message().to_owned(),
-                                        details: Vec::new(),
-                                    }),
-                                    employee_ref: r.employee_ref,
-                                })
-                            }
-                        });
+                            Err(e) => out.push(Ok(refused(r.employee_ref, numbered(base + i, e)))),
+                        }
                     }
+                    match v2.enrol_many(&who2, &batch) {
+                        Err(e) => return vec![Err(Status::from(e))],
+                        Ok(results) => {
+                            for ((i, employee_ref), r) in items.into_iter().zip(results) {
+                                let answer = match r {
+                                    Ok(e) => pb::EnrolBatchResponse {
+                                        enrolment: Some(enrolment_out(&e)),
+                                        error: None,
+                                        employee_ref,
+                                    },
+                                    Err(e) => refused(employee_ref, numbered(base + i, e)),
+                                };
+                                if let Some(slot) = out.get_mut(i) {
+                                    *slot = Ok(answer);
+                                }
+                            }
+                        }
+                    }
+                    out.extend(broken.map(Err));
                     out
                 })
                 .await

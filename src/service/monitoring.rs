@@ -90,81 +90,151 @@ impl Vetting {
         input: &EnrolInput,
         request_id: &str,
     ) -> Result<EnrolmentRecord> {
-        self.validate_enrolment(input)?;
-        validate::request_id("request_id", request_id)?;
-        let check = input.as_check();
-        let found = self.find(who, &check)?;
-        let outcome = outcome_of(
-            found
-                .matches
-                .iter()
-                .map(|m| (m.strength == Strength::Strong, m.status)),
-        );
-        let subject_ids: Vec<String> = found.matches.iter().map(|m| m.subject_id.clone()).collect();
-        let key = request_key(who, request_id);
-        let fp = fingerprint(input);
+        self.enrol_many(who, &[(input.clone(), request_id.to_string())])?
+            .pop()
+            .unwrap_or_else(|| Err(Error::FailedPrecondition("nothing enrolled".into())))
+    }
+
+    /// Enrols several people in one transaction (one audit event each): each gets its own
+    /// result, in order, as [`Vetting::enrol`] would give it. An item refused (invalid, a
+    /// reused request id) changes nothing and does not stop the others; a fault of the store
+    /// fails them all.
+    pub fn enrol_many(
+        &self,
+        who: &Principal,
+        items: &[(EnrolInput, String)],
+    ) -> Result<Vec<Result<EnrolmentRecord>>> {
+        struct Prepared {
+            rec: EnrolmentRecord,
+            key: Vec<u8>,
+            fp: [u8; 32],
+            request_id: String,
+            check_id: String,
+            version: u64,
+        }
         let now = self.clock.now_ms();
-        let id = Id::new(IdKind::Enrolment, &self.clock);
-        let check_id = Id::new(IdKind::Check, &self.clock).to_string();
-        let rec = EnrolmentRecord {
-            enrolment_id: id.to_string(),
-            organisation: who.organisation.clone(),
-            key_id: who.key_id.clone(),
-            employee_ref: input.employee_ref.clone(),
-            name: input.name.clone().unwrap_or_default(),
-            other_names: input.other_names.clone(),
-            date_of_birth: input.date_of_birth,
-            identifiers: input.identifiers.clone(),
-            outcome,
-            matched: subject_ids.clone(),
-            enrolled_at_ms: now,
-        };
-        self.store
-            .transact(|tx| {
-                if !request_id.is_empty() {
-                    match tx.request(&key)? {
-                        Some(r) if r.fingerprint == fp => {
-                            let first = enrolment_id(&r.result_id).map_err(abort)?;
-                            // Unenrolled since: the retry answers what the first call did not
-                            // leave behind, so it says so rather than enrolling again.
-                            return tx.enrolment(&who.organisation, &first)?.ok_or_else(|| {
-                            abort(Error::FailedPrecondition(format!(
-                                "request_id: the enrolment it made ({first}) has been unenrolled"
-                            )))
-                        });
+        let mut slots: Vec<Option<Result<EnrolmentRecord>>> = Vec::with_capacity(items.len());
+        let mut ready: Vec<(usize, Prepared)> = Vec::new();
+        for (i, (input, request_id)) in items.iter().enumerate() {
+            let checked = self
+                .validate_enrolment(input)
+                .and_then(|()| Ok(validate::request_id("request_id", request_id)?))
+                .and_then(|()| self.find(who, &input.as_check()));
+            let found = match checked {
+                Ok(f) => f,
+                Err(e @ Error::Store(_)) => return Err(e),
+                Err(e) => {
+                    slots.push(Some(Err(e)));
+                    continue;
+                }
+            };
+            let outcome = outcome_of(
+                found
+                    .matches
+                    .iter()
+                    .map(|m| (m.strength == Strength::Strong, m.status)),
+            );
+            let id = Id::new(IdKind::Enrolment, &self.clock);
+            let rec = EnrolmentRecord {
+                enrolment_id: id.to_string(),
+                organisation: who.organisation.clone(),
+                key_id: who.key_id.clone(),
+                employee_ref: input.employee_ref.clone(),
+                name: input.name.clone().unwrap_or_default(),
+                other_names: input.other_names.clone(),
+                date_of_birth: input.date_of_birth,
+                identifiers: input.identifiers.clone(),
+                outcome,
+                matched: found.matches.iter().map(|m| m.subject_id.clone()).collect(),
+                enrolled_at_ms: now,
+            };
+            slots.push(None);
+            ready.push((
+                i,
+                Prepared {
+                    rec,
+                    key: request_key(who, request_id),
+                    fp: fingerprint(input),
+                    request_id: request_id.clone(),
+                    check_id: Id::new(IdKind::Check, &self.clock).to_string(),
+                    version: found.data_version,
+                },
+            ));
+        }
+        let written: Vec<(usize, Result<(EnrolmentRecord, bool)>)> =
+            self.store.transact::<_, Error>(|tx| {
+                let mut out = Vec::with_capacity(ready.len());
+                for (i, p) in &ready {
+                    if !p.request_id.is_empty() {
+                        match tx.request(&p.key)? {
+                            Some(r) if r.fingerprint == p.fp => {
+                                let first = enrolment_id(&r.result_id).map_err(abort)?;
+                                // Unenrolled since: the retry says so rather than enrolling again.
+                                out.push((
+                                    *i,
+                                    tx.enrolment(&who.organisation, &first)?
+                                        .map(|e| (e, false))
+                                        .ok_or_else(|| {
+                                            Error::FailedPrecondition(format!(
+                                                "request_id: the enrolment it made ({first}) has \
+                                             been unenrolled"
+                                            ))
+                                        }),
+                                ));
+                                continue;
+                            }
+                            Some(_) => {
+                                out.push((
+                                    *i,
+                                    Err(Error::AlreadyExists(
+                                        "request_id: already used for a different request".into(),
+                                    )),
+                                ));
+                                continue;
+                            }
+                            None => tx.put_request(
+                                &p.key,
+                                &RequestRecord {
+                                    fingerprint: p.fp,
+                                    result_id: p.rec.enrolment_id.clone(),
+                                },
+                            )?,
                         }
-                        Some(_) => {
-                            return Err(abort(Error::AlreadyExists(
-                                "request_id: already used for a different request".into(),
-                            )));
-                        }
-                        None => tx.put_request(
-                            &key,
-                            &RequestRecord {
-                                fingerprint: fp,
-                                result_id: id.to_string(),
-                            },
-                        )?,
                     }
+                    tx.put_enrolment(None, &p.rec)?;
+                    let entry = AuditEntry {
+                        purpose: Some(Purpose::PeriodicRevetting),
+                        client_ref: p.rec.employee_ref.clone(),
+                        subject_ids: p.rec.matched.clone(),
+                        outcome: Some(p.rec.outcome),
+                        check_id: p.check_id.clone(),
+                        ..AuditEntry::by(who, "enrol")
+                    };
+                    tx.append_audit(now, entry)?;
+                    out.push((*i, Ok((p.rec.clone(), true))));
                 }
-                tx.put_enrolment(None, &rec)?;
-                let mut entry = AuditEntry::by(who, "enrol");
-                entry.purpose = Some(Purpose::PeriodicRevetting);
-                entry.client_ref = input.employee_ref.clone();
-                entry.subject_ids = subject_ids.clone();
-                entry.outcome = Some(outcome);
-                entry.check_id = check_id.clone();
-                tx.append_audit(now, entry)?;
-                Ok(rec.clone())
-            })
-            .and_then(|stored| {
-                if stored.enrolment_id == rec.enrolment_id
-                    && self.store.data_version()? != found.data_version
-                {
-                    self.reconcile(&stored)?;
+                Ok(out)
+            })?;
+        let version_now = self.store.data_version()?;
+        for (k, (i, r)) in written.into_iter().enumerate() {
+            let r = match r {
+                Ok((rec, new)) => {
+                    // The check and the commit raced a registry write: re-check once.
+                    if new && ready.get(k).is_some_and(|(_, p)| p.version != version_now) {
+                        self.reconcile(&rec)?;
+                    }
+                    Ok(rec)
                 }
-                Ok(stored)
-            })
+                Err(e) => Err(e),
+            };
+            if let Some(slot) = slots.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+        Ok(slots
+            .into_iter()
+            .map(|s| s.unwrap_or_else(|| Err(Error::FailedPrecondition("not enrolled".into()))))
+            .collect())
     }
 
     /// Ends an enrolment of the caller's organisation: its details are removed, the audit event
