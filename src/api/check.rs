@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
 use super::convert::{check_in, check_out};
-use super::{Place, Streams, principal, refusal, run_check};
+use super::{Place, Streams, prefix, principal, refusal, rpc_status, run_check, unreadable};
 use crate::auth::{AuthError, Keys};
 use crate::pb::{self, check_service_server::CheckService};
 use crate::service::Vetting;
@@ -233,43 +233,11 @@ impl CheckService for CheckApi {
     }
 }
 
-/// The error of a request that could not be read off the stream (not protobuf, or over the
-/// size limit: tonic's `OUT_OF_RANGE` is gRPC's `RESOURCE_EXHAUSTED`). The stream cannot be
-/// read past it.
-fn unreadable(index: usize, e: &Status) -> Status {
-    let code = match e.code() {
-        tonic::Code::OutOfRange => tonic::Code::ResourceExhausted,
-        c => c,
-    };
-    Status::new(
-        code,
-        format!(
-            "request {index}: {}; the stream cannot be read past it",
-            e.message()
-        ),
-    )
-}
-
 /// The answer to a batch request that could not be checked: its `client_ref` and the error.
 fn refused_out(client_ref: String, status: &Status) -> pb::CheckResponse {
     pb::CheckResponse {
         client_ref,
-        error: Some(pb::rpc::Status {
-            code: status.code() as i32,
-            message: status.message().to_owned(),
-            details: Vec::new(),
-        }),
+        error: Some(rpc_status(status)),
         ..pb::CheckResponse::default()
-    }
-}
-
-/// Names the batch position in a caller's error.
-fn prefix(index: usize, e: Error) -> Error {
-    match e {
-        Error::InvalidArgument { field, problem } => Error::InvalidArgument {
-            field: format!("request {index}: {field}"),
-            problem,
-        },
-        other => other,
     }
 }

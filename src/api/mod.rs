@@ -291,3 +291,43 @@ async fn run_waiting<T: Send + 'static>(
     .instrument(span)
     .await
 }
+
+// ---- batch streams (CheckBatch, EnrolBatch) ----
+
+/// The error of a request that could not be read off a batch stream (not protobuf, or over the
+/// size limit: tonic's `OUT_OF_RANGE` is gRPC's `RESOURCE_EXHAUSTED`). The stream cannot be
+/// read past it.
+pub fn unreadable(index: usize, e: &Status) -> Status {
+    let code = match e.code() {
+        tonic::Code::OutOfRange => tonic::Code::ResourceExhausted,
+        c => c,
+    };
+    Status::new(
+        code,
+        format!(
+            "request {index}: {}; the stream cannot be read past it",
+            e.message()
+        ),
+    )
+}
+
+/// Names the batch position in a caller's error.
+pub fn prefix(index: usize, e: crate::service::error::Error) -> crate::service::error::Error {
+    use crate::service::error::Error;
+    match e {
+        Error::InvalidArgument { field, problem } => Error::InvalidArgument {
+            field: format!("request {index}: {field}"),
+            problem,
+        },
+        other => other,
+    }
+}
+
+/// A status as a batch answer's `error` field carries it.
+pub fn rpc_status(status: &Status) -> crate::pb::rpc::Status {
+    crate::pb::rpc::Status {
+        code: status.code() as i32,
+        message: status.message().to_owned(),
+        details: Vec::new(),
+    }
+}

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::convert::{date_in, identifiers_in, name_in, outcome_out, timestamp};
-use super::{Streams, Writes, principal, run};
+use super::{Streams, Writes, prefix, principal, rpc_status, run, unreadable};
 use crate::auth::Keys;
 use crate::pb::{self, monitoring_service_server::MonitoringService};
 use crate::service::Vetting;
@@ -61,26 +61,10 @@ const BATCH_CHUNK: usize = 64;
 
 /// The answer to a batch item that could not be enrolled.
 fn refused(employee_ref: String, e: Error) -> pb::EnrolBatchResponse {
-    let st = Status::from(e);
     pb::EnrolBatchResponse {
         enrolment: None,
-        error: Some(pb::rpc::Status {
-            code: st.code() as i32,
-            message: st.message().to_owned(),
-            details: Vec::new(),
-        }),
+        error: Some(rpc_status(&Status::from(e))),
         employee_ref,
-    }
-}
-
-/// Names the batch position in a caller's error.
-fn numbered(index: usize, e: Error) -> Error {
-    match e {
-        Error::InvalidArgument { field, problem } => Error::InvalidArgument {
-            field: format!("request {index}: {field}"),
-            problem,
-        },
-        other => other,
     }
 }
 
@@ -208,14 +192,7 @@ impl MonitoringService for MonitoringApi {
                         let r = match r {
                             Ok(r) => r,
                             Err(e) => {
-                                broken = Some(Status::new(
-                                    e.code(),
-                                    format!(
-                                        "request {}: {}; the stream cannot be read past it",
-                                        base + i,
-                                        e.message()
-                                    ),
-                                ));
+                                broken = Some(unreadable(base + i, &e));
                                 break;
                             }
                         };
@@ -225,7 +202,7 @@ impl MonitoringService for MonitoringApi {
                                 batch.push((input, r.request_id.clone()));
                                 out.push(Ok(pb::EnrolBatchResponse::default()));
                             }
-                            Err(e) => out.push(Ok(refused(r.employee_ref, numbered(base + i, e)))),
+                            Err(e) => out.push(Ok(refused(r.employee_ref, prefix(base + i, e)))),
                         }
                     }
                     match v2.enrol_many(&who2, &batch) {
@@ -238,7 +215,7 @@ impl MonitoringService for MonitoringApi {
                                         error: None,
                                         employee_ref,
                                     },
-                                    Err(e) => refused(employee_ref, numbered(base + i, e)),
+                                    Err(e) => refused(employee_ref, prefix(base + i, e)),
                                 };
                                 if let Some(slot) = out.get_mut(i) {
                                     *slot = Ok(answer);

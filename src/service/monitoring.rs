@@ -17,6 +17,7 @@ use crate::matching::Strength;
 use crate::service::Vetting;
 use crate::service::check::CheckInput;
 use crate::service::error::{Error, Result};
+use crate::service::registry::{fingerprint, request_key};
 use crate::store::{AlertRecord, EnrolmentRecord, RequestRecord, abort};
 
 /// Who an organisation enrols.
@@ -41,25 +42,6 @@ impl EnrolInput {
             client_ref: self.employee_ref.clone(),
         }
     }
-}
-
-fn fingerprint(input: &EnrolInput) -> [u8; 32] {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    h.update(b"enrol");
-    h.update(postcard::to_stdvec(input).unwrap_or_default());
-    h.finalize().into()
-}
-
-fn request_key(who: &Principal, request_id: &str) -> Vec<u8> {
-    [
-        b"enrol".as_slice(),
-        b"\0",
-        who.organisation.as_bytes(),
-        b"\0",
-        request_id.as_bytes(),
-    ]
-    .concat()
 }
 
 /// An enrolment's id parsed, or `NOT_FOUND` phrased the same whether it is malformed, another
@@ -153,8 +135,8 @@ impl Vetting {
                 i,
                 Prepared {
                     rec,
-                    key: request_key(who, request_id),
-                    fp: fingerprint(input),
+                    key: request_key("enrol", who, request_id),
+                    fp: fingerprint("enrol", input),
                     request_id: request_id.clone(),
                     check_id: Id::new(IdKind::Check, &self.clock).to_string(),
                     version: found.data_version,
@@ -308,14 +290,14 @@ impl Vetting {
             role: Role::Checker,
             client_certificate: None,
         };
-        let input = CheckInput {
+        let input = EnrolInput {
             name: Some(rec.name.clone()),
             other_names: rec.other_names.clone(),
             date_of_birth: rec.date_of_birth,
             identifiers: rec.identifiers.clone(),
-            purpose: Some(Purpose::PeriodicRevetting),
-            client_ref: rec.employee_ref.clone(),
-        };
+            employee_ref: rec.employee_ref.clone(),
+        }
+        .as_check();
         let found = self.find(&who, &input)?;
         let outcome = outcome_of(
             found

@@ -52,14 +52,16 @@ pub struct InvestigationInput {
     pub role: Option<EmploymentRole>,
 }
 
-fn fingerprint<T: Serialize>(op: &str, v: &T) -> [u8; 32] {
+/// The fingerprint of a request, to tell a retry from another request with the same id.
+pub(crate) fn fingerprint<T: Serialize>(op: &str, v: &T) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(op.as_bytes());
     h.update(postcard::to_stdvec(v).unwrap_or_default());
     h.finalize().into()
 }
 
-fn request_key(op: &str, who: &Principal, request_id: &str) -> Vec<u8> {
+/// Where a request id is kept: per operation and organisation.
+pub(crate) fn request_key(op: &str, who: &Principal, request_id: &str) -> Vec<u8> {
     [
         op.as_bytes(),
         b"\0",

@@ -26,6 +26,22 @@ fn within<T>(token: &str, msg: T) -> tonic::Request<T> {
     r
 }
 
+/// The audit trail's first 200 events, as the auditor reads them.
+async fn audit_events(s: &TestServer) -> Vec<pb::AuditEvent> {
+    s.audit()
+        .list_audit_events(within(
+            &s.keys.auditor.token,
+            pb::ListAuditEventsRequest {
+                page_size: 200,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .events
+}
+
 fn second_org(s: &TestServer) -> String {
     KeyFile::in_dir(s.data_dir())
         .create(Role::Checker, "Essex Police", &s.clock)
@@ -181,19 +197,7 @@ async fn an_enrolment_carries_the_outcome_and_belongs_to_its_organisation_only()
     );
 
     // Every enrol and unenrol is on the record, by the organisation that made it.
-    let events = s
-        .audit()
-        .list_audit_events(within(
-            &s.keys.auditor.token,
-            pb::ListAuditEventsRequest {
-                page_size: 100,
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .events;
+    let events = audit_events(&s).await;
     let count = |action: &str, org: &str| {
         events
             .iter()
@@ -453,19 +457,7 @@ async fn an_enrolled_person_listed_and_unlisted_raises_one_alert_each_for_each_o
     assert_eq!(next_alert(&mut essex_stream).await.sequence, 2);
 
     // The alert's check is on the record, with the subject it rests on.
-    let events = s
-        .audit()
-        .list_audit_events(within(
-            &s.keys.auditor.token,
-            pb::ListAuditEventsRequest {
-                page_size: 200,
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .events;
+    let events = audit_events(&s).await;
     let ev = events
         .iter()
         .find(|e| e.check_id == a1.check_id)
