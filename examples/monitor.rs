@@ -111,6 +111,7 @@ fn barred() -> ListingInput {
         standards_breached: vec!["honesty and integrity".into()],
         reason: "Dishonesty".into(),
         published: true,
+        grounds: Some(vetting::core::model::ListingGrounds::GrossMisconduct),
     }
 }
 

@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 
 use crate::auth::{KeyFile, Principal, Role};
 use crate::core::identity::{Date, Identifier, PersonName};
-use crate::core::model::{DepartureKind, EmploymentRole, InvestigationOutcome, ListKind};
+use crate::core::model::{
+    DepartureKind, EmploymentRole, InvestigationOutcome, ListKind, ListingGrounds,
+};
 use crate::service::Vetting;
 use crate::service::error::Error;
 use crate::service::registry::{InvestigationInput, ListingInput, SubjectInput};
@@ -102,6 +104,7 @@ pub fn record(v: &Vetting, who: &Principal, p: &DemoPerson) -> Result<String, Er
                     standards_breached: p.standards_breached.clone(),
                     reason: p.reason.clone(),
                     published: p.published,
+                    grounds: Some(ListingGrounds::GrossMisconduct),
                 },
                 "",
             )?;

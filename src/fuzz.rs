@@ -189,13 +189,29 @@ pub fn listing() -> impl Strategy<Value = pb::Listing> {
             date(),
         ),
         (vec(text(), 0..3), text(), any::<bool>(), enum_value()),
-        (enum_value(), date(), text(), id("sub_"), id("inv_")),
+        (
+            enum_value(),
+            date(),
+            text(),
+            id("sub_"),
+            id("inv_"),
+            enum_value(),
+            date(),
+        ),
     )
         .prop_map(
             |(
                 (listing_id, list, organisation, role, rank, decision_date),
                 (standards_breached, reason, published, state),
-                (removal_reason, removed_on, removal_note, subject_id, investigation_id),
+                (
+                    removal_reason,
+                    removed_on,
+                    removal_note,
+                    subject_id,
+                    investigation_id,
+                    grounds,
+                    review_from,
+                ),
             )| pb::Listing {
                 listing_id,
                 list,
@@ -212,6 +228,8 @@ pub fn listing() -> impl Strategy<Value = pb::Listing> {
                 removal_note,
                 subject_id,
                 investigation_id,
+                grounds,
+                review_from,
             },
         )
 }
@@ -366,6 +384,7 @@ pub fn registry() -> (tempfile::TempDir, crate::service::Vetting) {
             standards_breached: vec!["Honesty and integrity".into()],
             reason: "gross misconduct".into(),
             published: false,
+            grounds: None,
         };
         v.add_listing(&who, &s.subject_id, &listing, "").unwrap();
     }

@@ -127,6 +127,7 @@ fn record_in(p: &pb::Subject, v: &Vetting) -> Result<(Subject, Option<Id>)> {
         revision: p.revision.max(1),
         created_at_ms: created.unwrap_or(now),
         updated_at_ms: now,
+        changes: vec![],
     };
     check_states(&s)?;
     Ok((s, id))
@@ -164,6 +165,10 @@ fn import_in(
             ))));
         }
     }
+    // The subject's history starts with its import record.
+    let mut s = s.clone();
+    s.changes = vec![tx.next_change_sequence()?];
+    let s = &s;
     tx.put_new_subject_unindexed(id, s, rec.as_ref())?;
     tx.append_change(Change {
         sequence: 0,
@@ -176,6 +181,7 @@ fn import_in(
         key_id: who.key_id.clone(),
         organisation: who.organisation.clone(),
         subject: s.clone(),
+        departure: None,
     })?;
     let mut entry = AuditEntry::by(who, "import_subject");
     entry.subject_ids = vec![s.subject_id.clone()];

@@ -4,10 +4,12 @@
 use prost_types::Timestamp;
 
 use crate::core::chain::{AuditEvent, Verification};
+use crate::core::change::{Change, ChangeKind, Rule};
 use crate::core::identity::{Date, Identifier, IdentifierScheme, PersonName};
 use crate::core::model::{
     DepartureKind, EmploymentRole, Investigation, InvestigationOutcome, InvestigationState,
-    ListKind, Listing, ListingState, Outcome, Purpose, RemovalReason, Status, Subject,
+    ListKind, Listing, ListingGrounds, ListingState, Outcome, Purpose, RemovalReason, Status,
+    Subject,
 };
 use crate::matching::Strength;
 use crate::pb;
@@ -159,6 +161,11 @@ pub fn outcome_out(o: Outcome) -> pb::Outcome {
     }
 }
 
+/// A `Role` field (the employment role, not the key's).
+pub fn role_field_in(field: &str, raw: i32) -> Result<Option<EmploymentRole>> {
+    enum_in(field, raw, role_in)
+}
+
 fn role_in(r: pb::Role) -> Option<EmploymentRole> {
     use pb::Role as P;
     match r {
@@ -183,6 +190,103 @@ fn role_out(r: EmploymentRole) -> pb::Role {
         EmploymentRole::PrisonOfficer => P::PrisonOfficer,
         EmploymentRole::Volunteer => P::Volunteer,
         EmploymentRole::Other => P::OtherRole,
+    }
+}
+
+pub fn grounds_in(field: &str, raw: i32) -> Result<Option<ListingGrounds>> {
+    use pb::ListingGrounds as P;
+    enum_in(field, raw, |g: P| match g {
+        P::Unspecified => None,
+        P::GrossMisconduct => Some(ListingGrounds::GrossMisconduct),
+        P::GrossIncompetence => Some(ListingGrounds::GrossIncompetence),
+        P::ResignedUnderInvestigation => Some(ListingGrounds::ResignedUnderInvestigation),
+        P::RetiredUnderInvestigation => Some(ListingGrounds::RetiredUnderInvestigation),
+        P::AllegationAfterLeaving => Some(ListingGrounds::AllegationAfterLeaving),
+    })
+}
+
+fn grounds_out(g: Option<ListingGrounds>) -> pb::ListingGrounds {
+    use pb::ListingGrounds as P;
+    match g {
+        None => P::Unspecified,
+        Some(ListingGrounds::GrossMisconduct) => P::GrossMisconduct,
+        Some(ListingGrounds::GrossIncompetence) => P::GrossIncompetence,
+        Some(ListingGrounds::ResignedUnderInvestigation) => P::ResignedUnderInvestigation,
+        Some(ListingGrounds::RetiredUnderInvestigation) => P::RetiredUnderInvestigation,
+        Some(ListingGrounds::AllegationAfterLeaving) => P::AllegationAfterLeaving,
+    }
+}
+
+fn departure_out(d: DepartureKind) -> pb::DepartureKind {
+    match d {
+        DepartureKind::Resigned => pb::DepartureKind::Resigned,
+        DepartureKind::Retired => pb::DepartureKind::Retired,
+        DepartureKind::DismissedOtherwise => pb::DepartureKind::DismissedOtherwise,
+    }
+}
+
+fn change_kind_out(k: ChangeKind) -> pb::ChangeKind {
+    use pb::ChangeKind as P;
+    match k {
+        ChangeKind::SubjectCreated => P::SubjectCreated,
+        ChangeKind::SubjectUpdated => P::SubjectUpdated,
+        ChangeKind::SubjectImported => P::SubjectImported,
+        ChangeKind::ListingAdded => P::ListingAdded,
+        ChangeKind::ListingRemoved => P::ListingRemoved,
+        ChangeKind::InvestigationOpened => P::InvestigationOpened,
+        ChangeKind::InvestigationClosed => P::InvestigationClosed,
+        ChangeKind::DepartureRecorded => P::DepartureRecorded,
+        ChangeKind::AllegationRecorded => P::AllegationRecorded,
+        ChangeKind::Baseline => P::Baseline,
+    }
+}
+
+fn rule_out(r: Option<Rule>) -> pb::LifecycleRule {
+    use pb::LifecycleRule as P;
+    match r {
+        None => P::Unspecified,
+        Some(Rule::AdvisorySupersededByBarred) => P::AdvisorySupersededByBarred,
+        Some(Rule::BarredOnDismissal) => P::BarredOnDismissal,
+        Some(Rule::AdvisoryOnDeparture) => P::AdvisoryOnDeparture,
+        Some(Rule::AdvisorySettledByClosure) => P::AdvisorySettledByClosure,
+    }
+}
+
+/// One change-log record as `GetSubjectHistory` shows it: the listing or investigation it
+/// changed, as it stood after it, and the whole subject.
+pub fn change_out(c: &Change) -> pb::SubjectChange {
+    let s = &c.subject;
+    let listing = s
+        .listings
+        .iter()
+        .find(|l| !c.target_id.is_empty() && l.listing_id == c.target_id);
+    let investigation = s
+        .investigations
+        .iter()
+        .find(|i| !c.target_id.is_empty() && i.investigation_id == c.target_id);
+    pb::SubjectChange {
+        sequence: c.sequence,
+        at: Some(timestamp(c.at_ms)),
+        key_id: c.key_id.clone(),
+        organisation: c.organisation.clone(),
+        kind: change_kind_out(c.kind).into(),
+        target_id: c.target_id.clone(),
+        rule: rule_out(c.rule).into(),
+        revision: c.revision,
+        listing: listing.map(|l| listing_out(&s.subject_id, l)),
+        investigation: investigation.map(|i| investigation_out(&s.subject_id, i)),
+        departure_kind: c
+            .departure
+            .as_ref()
+            .map_or(pb::DepartureKind::Unspecified, |d| departure_out(d.kind))
+            .into(),
+        left_on: date_out(c.departure.as_ref().map(|d| d.left_on)),
+        left_organisation: c
+            .departure
+            .as_ref()
+            .map(|d| d.organisation.clone())
+            .unwrap_or_default(),
+        subject: Some(subject_out(s)),
     }
 }
 
@@ -294,6 +398,7 @@ pub fn listing_in(l: &pb::Listing) -> Result<ListingInput> {
         standards_breached: l.standards_breached.clone(),
         reason: l.reason.clone(),
         published: l.published,
+        grounds: grounds_in("listing.grounds", l.grounds)?,
     })
 }
 
@@ -335,6 +440,8 @@ pub fn listing_out(subject_id: &str, l: &Listing) -> pb::Listing {
         removal_note: l.removal_note.clone(),
         subject_id: subject_id.to_owned(),
         investigation_id: l.investigation_id.clone(),
+        grounds: grounds_out(l.grounds).into(),
+        review_from: date_out(l.review_from()),
     }
 }
 
@@ -501,6 +608,7 @@ pub fn listing_record_in(field: &str, l: &pb::Listing) -> Result<Listing> {
         removed_on: date_in(&f("removed_on"), l.removed_on.as_ref())?,
         removal_note: l.removal_note.clone(),
         investigation_id: l.investigation_id.clone(),
+        grounds: input.grounds,
     })
 }
 
@@ -621,7 +729,7 @@ mod fuzz {
                     let f = field_of(&e);
                     let rest = f.strip_prefix(&at).and_then(|r| r.strip_prefix('.'));
                     prop_assert!(
-                        rest.is_some_and(|r| ["list", "role", "state", "removal_reason"].contains(&r)
+                        rest.is_some_and(|r| ["list", "role", "state", "removal_reason", "grounds"].contains(&r)
                             || is_date_part(r, "decision_date")
                             || is_date_part(r, "removed_on")),
                         "{}", f

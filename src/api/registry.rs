@@ -6,6 +6,7 @@ use super::convert::{self, investigation_out, listing_out, subject_out};
 use super::{Writes, principal, run};
 use crate::pb::{self, registry_service_server::RegistryService};
 use crate::service::Vetting;
+use crate::service::registry::AllegationInput;
 
 #[derive(Debug)]
 pub struct RegistryApi {
@@ -199,5 +200,56 @@ impl RegistryService for RegistryApi {
         )
         .await?;
         Ok(Response::new(subject_out(&s)))
+    }
+
+    async fn record_allegation(
+        &self,
+        req: Request<pb::RecordAllegationRequest>,
+    ) -> Result<Response<pb::RecordAllegationResponse>, Status> {
+        let who = principal(&req)?;
+        let r = req.into_inner();
+        let subject_id = r.subject_id.clone();
+        let (l, i) = run(
+            &self.v,
+            "RecordAllegation",
+            &who.clone(),
+            Writes::Yes,
+            move |v| {
+                let input = AllegationInput {
+                    organisation: r.organisation,
+                    role: convert::role_field_in("role", r.role)?,
+                    left_on: convert::date_in("left_on", r.left_on.as_ref())?,
+                    reported_on: convert::date_in("reported_on", r.reported_on.as_ref())?,
+                    allegation_summary: r.allegation_summary,
+                    reference: r.reference,
+                };
+                v.record_allegation(&who, &r.subject_id, &input, &r.request_id)
+            },
+        )
+        .await?;
+        Ok(Response::new(pb::RecordAllegationResponse {
+            listing: Some(listing_out(&subject_id, &l)),
+            investigation: Some(investigation_out(&subject_id, &i)),
+        }))
+    }
+
+    async fn get_subject_history(
+        &self,
+        req: Request<pb::GetSubjectHistoryRequest>,
+    ) -> Result<Response<pb::GetSubjectHistoryResponse>, Status> {
+        let who = principal(&req)?;
+        let r = req.into_inner();
+        let (changes, next) = run(
+            &self.v,
+            "GetSubjectHistory",
+            &who.clone(),
+            Writes::Reads,
+            move |v| v.subject_history(&who, &r.subject_id, r.page_size, &r.page_token),
+        )
+        .await?;
+        Ok(Response::new(pb::GetSubjectHistoryResponse {
+            changes: changes.iter().map(convert::change_out).collect(),
+            next_page_token: next,
+        }))
     }
 }

@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{ListKind, Listing, ListingState, RemovalReason, Subject};
+use super::identity::Date;
+use super::model::{DepartureKind, ListKind, Listing, ListingState, RemovalReason, Subject};
 
 /// What changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +23,9 @@ pub enum ChangeKind {
     DepartureRecorded,
     /// The subject as it stood when its store was upgraded to a format with a change log.
     Baseline,
+    /// An allegation about a former member of staff, which opens an advisory listing.
+    /// (After `Baseline`: the store encodes a variant by its position.)
+    AllegationRecorded,
 }
 
 /// The lifecycle rule that made a change, when the registry made it by itself.
@@ -57,6 +61,16 @@ pub struct Change {
     pub organisation: String,
     /// The subject after the change (after the whole write it is part of).
     pub subject: Subject,
+    /// What a `DepartureRecorded` change recorded (a departure is kept nowhere else).
+    pub departure: Option<Departure>,
+}
+
+/// A departure as `RecordDeparture` recorded it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Departure {
+    pub kind: DepartureKind,
+    pub left_on: Date,
+    pub organisation: String,
 }
 
 impl Change {
@@ -74,6 +88,7 @@ impl Change {
             key_id: String::new(),
             organisation: String::new(),
             subject: s.clone(),
+            departure: None,
         }
     }
 }

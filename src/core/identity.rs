@@ -46,6 +46,17 @@ impl Date {
         }
         Ok(())
     }
+
+    /// The same day `years` later; 29 February becomes 28 February in a year that has none
+    /// (the anniversary the law counts). `None` for a date with an unknown month or day.
+    pub fn plus_years(&self, years: i32) -> Option<Date> {
+        if !self.is_complete() {
+            return None;
+        }
+        let year = self.year.checked_add(years)?;
+        let day = self.day.min(days_in_month(year, self.month));
+        Some(Date::new(year, self.month, day))
+    }
 }
 
 impl fmt::Display for Date {

@@ -38,6 +38,40 @@ pub enum EmploymentRole {
     Other,
 }
 
+/// Why a listing exists: for a barred entry, what the dismissal was for (it sets when a review
+/// may be sought); for an advisory entry, how the person came to be on the list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ListingGrounds {
+    GrossMisconduct,
+    GrossIncompetence,
+    ResignedUnderInvestigation,
+    RetiredUnderInvestigation,
+    AllegationAfterLeaving,
+}
+
+impl ListingGrounds {
+    /// The list an entry on these grounds belongs to.
+    pub fn list(self) -> ListKind {
+        match self {
+            Self::GrossMisconduct | Self::GrossIncompetence => ListKind::Barred,
+            Self::ResignedUnderInvestigation
+            | Self::RetiredUnderInvestigation
+            | Self::AllegationAfterLeaving => ListKind::Advisory,
+        }
+    }
+
+    /// Years after the decision from which a barred person may seek a review (the Police
+    /// Barred List and Police Advisory List Regulations 2017: 3 for gross incompetence, 5 for
+    /// gross misconduct); `None` for advisory grounds.
+    pub fn review_after_years(self) -> Option<i32> {
+        match self {
+            Self::GrossMisconduct => Some(5),
+            Self::GrossIncompetence => Some(3),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ListingState {
     Active,
@@ -113,11 +147,25 @@ pub struct Listing {
     pub removal_note: String,
     /// The investigation whose lifecycle created this listing, if any.
     pub investigation_id: String,
+    /// Why the entry exists; `None` for entries recorded before grounds were kept, or by a
+    /// client that does not send them.
+    pub grounds: Option<ListingGrounds>,
 }
 
 impl Listing {
     pub fn is_active(&self) -> bool {
         self.state == ListingState::Active
+    }
+
+    /// The earliest date a review of a barred entry may be sought: 3 years after the decision
+    /// for gross incompetence, 5 for gross misconduct (a decision on 29 February reaches its
+    /// anniversary on 28 February). `None` for advisory entries and entries without grounds.
+    pub fn review_from(&self) -> Option<Date> {
+        if self.list != ListKind::Barred {
+            return None;
+        }
+        let years = self.grounds?.review_after_years()?;
+        self.decision_date?.plus_years(years)
     }
 }
 
@@ -156,6 +204,9 @@ pub struct Subject {
     /// Unix time in milliseconds.
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// The change-log sequences of every change to this subject, oldest first: its history
+    /// ([`crate::core::change`]), read back without scanning the log.
+    pub changes: Vec<u64>,
 }
 
 impl Subject {
@@ -216,6 +267,7 @@ pub(crate) mod tests {
             removed_on: None,
             removal_note: String::new(),
             investigation_id: String::new(),
+            grounds: None,
         }
     }
 
@@ -245,6 +297,7 @@ pub(crate) mod tests {
             listings,
             investigations,
             revision: 1,
+            changes: vec![],
             created_at_ms: 0,
             updated_at_ms: 0,
         }

@@ -5,12 +5,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::core::chain::AuditEntry;
-use crate::core::change::{Change, ChangeKind, rule_changes};
+use crate::core::change::{Change, ChangeKind, Departure, rule_changes};
 use crate::core::identity::{Date, Identifier, PersonName};
 use crate::core::ids::{Id, IdKind};
 use crate::core::model::{
     DepartureKind, EmploymentRole, Investigation, InvestigationOutcome, InvestigationState,
-    ListKind, Listing, ListingState, RemovalReason, Status, Subject,
+    ListKind, Listing, ListingGrounds, ListingState, RemovalReason, Status, Subject,
 };
 use crate::core::principal::Principal;
 use crate::core::{paging, validate};
@@ -40,6 +40,18 @@ pub struct ListingInput {
     pub standards_breached: Vec<String>,
     pub reason: String,
     pub published: bool,
+    pub grounds: Option<ListingGrounds>,
+}
+
+/// An allegation about a former member of staff, as a registrar records it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AllegationInput {
+    pub organisation: String,
+    pub role: Option<EmploymentRole>,
+    pub left_on: Option<Date>,
+    pub reported_on: Option<Date>,
+    pub allegation_summary: String,
+    pub reference: String,
 }
 
 /// An investigation as a registrar opens it.
@@ -120,15 +132,37 @@ impl Vetting {
         action: &str,
         (kind, target): (ChangeKind, &str),
         id: &Id,
+        s: Subject,
+        now: i64,
+    ) -> TxResult<Subject> {
+        self.commit_with(tx, who, action, (kind, target), id, s, now, None)
+    }
+
+    /// [`Self::commit`], with what a departure recorded for its change record.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_with(
+        &self,
+        tx: &Tx<'_>,
+        who: &Principal,
+        action: &str,
+        (kind, target): (ChangeKind, &str),
+        id: &Id,
         mut s: Subject,
         now: i64,
+        departure: Option<Departure>,
     ) -> TxResult<Subject> {
         let before = tx.subject(id)?;
         s.revision += 1;
         s.updated_at_ms = now;
+        let rules = rule_changes(before.as_ref(), &s, target);
+        // The subject lists its own change records (its history), so it needs their sequences
+        // before it is written: this change's, then one for each rule it triggered.
+        let first = tx.next_change_sequence()?;
+        s.changes
+            .extend((0..=rules.len() as u64).map(|i| first + i));
         tx.put_subject(id, &s)?;
         tx.bump_data_version()?;
-        let change = |kind, target: &str, rule| Change {
+        let change = |kind, target: &str, rule, departure| Change {
             sequence: 0,
             at_ms: now,
             subject_id: s.subject_id.clone(),
@@ -139,10 +173,11 @@ impl Vetting {
             key_id: who.key_id.clone(),
             organisation: who.organisation.clone(),
             subject: s.clone(),
+            departure,
         };
-        tx.append_change(change(kind, target, None))?;
-        for (kind, listing, rule) in rule_changes(before.as_ref(), &s, target) {
-            tx.append_change(change(kind, &listing, Some(rule)))?;
+        tx.append_change(change(kind, target, None, departure.clone()))?;
+        for (kind, listing, rule) in rules {
+            tx.append_change(change(kind, &listing, Some(rule), None))?;
         }
         let mut entry = AuditEntry::by(who, action);
         entry.subject_ids = vec![s.subject_id.clone()];
@@ -188,6 +223,7 @@ impl Vetting {
                 revision: 0,
                 created_at_ms: now,
                 updated_at_ms: now,
+                changes: vec![],
             };
             self.commit(
                 tx,
@@ -317,6 +353,27 @@ impl Vetting {
             validate::required(&format!("listing.standards_breached[{i}]"), s)?;
         }
         validate::text("listing.reason", &l.reason)?;
+        if let Some(g) = l.grounds
+            && g.list() != list
+        {
+            return Err(Error::invalid(
+                "listing.grounds",
+                match list {
+                    ListKind::Barred => {
+                        "a barred entry's grounds are GROSS_MISCONDUCT or GROSS_INCOMPETENCE"
+                    }
+                    ListKind::Advisory => {
+                        "an advisory entry's grounds are RESIGNED_UNDER_INVESTIGATION, RETIRED_UNDER_INVESTIGATION or ALLEGATION_AFTER_LEAVING"
+                    }
+                },
+            ));
+        }
+        if l.published && l.grounds == Some(ListingGrounds::GrossIncompetence) {
+            return Err(Error::invalid(
+                "listing.published",
+                "only dismissals for gross misconduct are published, not for gross incompetence",
+            ));
+        }
         if l.published {
             if list == ListKind::Advisory {
                 return Err(Error::invalid(
@@ -376,6 +433,7 @@ impl Vetting {
                     },
                 )?;
             }
+            after_birth(&s, "listing.decision_date", decided)?;
             let organisation = input.organisation.trim();
             if let Some(dup) = s
                 .listings
@@ -407,6 +465,7 @@ impl Vetting {
                 removed_on: None,
                 removal_note: String::new(),
                 investigation_id: String::new(),
+                grounds: input.grounds,
             };
             if list == ListKind::Barred {
                 supersede_advisory(&mut s, organisation, decided, &listing.listing_id);
@@ -460,6 +519,7 @@ impl Vetting {
                     "is before the listing's decision date",
                 )));
             }
+            removal_allowed(l, reason, removed_on).map_err(abort)?;
             l.state = ListingState::Removed;
             l.removal_reason = Some(reason);
             l.removed_on = Some(removed_on);
@@ -525,6 +585,7 @@ impl Vetting {
                     },
                 )?;
             }
+            after_birth(&s, "investigation.opened_on", opened)?;
             let inv = Investigation {
                 investigation_id: inv_id.to_string(),
                 organisation: input.organisation.trim().to_owned(),
@@ -612,6 +673,9 @@ impl Vetting {
                     removed_on: None,
                     removal_note: String::new(),
                     investigation_id: inv.investigation_id.clone(),
+                    // Misconduct proceedings end in dismissal for gross misconduct; gross
+                    // incompetence is a performance procedure's finding, not an investigation's.
+                    grounds: Some(ListingGrounds::GrossMisconduct),
                 });
             } else {
                 for l in s.listings.iter_mut().filter(|l| {
@@ -662,6 +726,7 @@ impl Vetting {
         let new_listing_id = Id::new(IdKind::Listing, &self.clock);
         self.store.transact(|tx| {
             let mut s = Self::load(tx, &id)?;
+            after_birth(&s, "left_on", left)?;
             if matches!(kind, DepartureKind::Resigned | DepartureKind::Retired) {
                 // Prefer the leaving organisation's own investigation, else any open one.
                 let open = s
@@ -698,10 +763,15 @@ impl Vetting {
                         removed_on: None,
                         removal_note: String::new(),
                         investigation_id: inv.investigation_id.clone(),
+                        grounds: Some(if kind == DepartureKind::Resigned {
+                            ListingGrounds::ResignedUnderInvestigation
+                        } else {
+                            ListingGrounds::RetiredUnderInvestigation
+                        }),
                     });
                 }
             }
-            self.commit(
+            self.commit_with(
                 tx,
                 who,
                 "record_departure",
@@ -709,8 +779,230 @@ impl Vetting {
                 &id,
                 s,
                 now,
+                Some(Departure {
+                    kind,
+                    left_on: left,
+                    organisation: organisation.to_owned(),
+                }),
             )
         })
+    }
+
+    /// Records an allegation about a former member of staff that came to light after they
+    /// left: opens an investigation and the advisory listing it causes (grounds
+    /// `AllegationAfterLeaving`, decided on the day it was reported), in one write. Closing the
+    /// investigation then settles the listing by the lifecycle rules.
+    pub fn record_allegation(
+        &self,
+        who: &Principal,
+        subject_id: &str,
+        input: &AllegationInput,
+        request_id: &str,
+    ) -> Result<(Listing, Investigation)> {
+        let id = Id::parse(IdKind::Subject, "subject_id", subject_id)?;
+        validate::required("organisation", &input.organisation)?;
+        let role = input
+            .role
+            .ok_or_else(|| Error::invalid("role", "required: the role the person held"))?;
+        let today = self.clock.today();
+        let left = validate::event_date("left_on", input.left_on.as_ref(), today)?;
+        let reported = validate::event_date("reported_on", input.reported_on.as_ref(), today)?;
+        if reported < left {
+            return Err(Error::invalid(
+                "reported_on",
+                "is before left_on: an allegation made while the person served is an investigation (OpenInvestigation, then RecordDeparture)",
+            ));
+        }
+        validate::required("allegation_summary", &input.allegation_summary)?;
+        validate::text("allegation_summary", &input.allegation_summary)?;
+        validate::short("reference", &input.reference)?;
+        validate::request_id("request_id", request_id)?;
+        let key = request_key("record_allegation", who, request_id);
+        let fp = fingerprint("record_allegation", &(subject_id, input));
+        let now = self.clock.now_ms();
+        let inv_id = Id::new(IdKind::Investigation, &self.clock);
+        let listing_id = Id::new(IdKind::Listing, &self.clock);
+        let organisation = input.organisation.trim();
+        self.store.transact(|tx| {
+            let mut s = Self::load(tx, &id)?;
+            if !request_id.is_empty() {
+                if let Some(first) = replay(tx, &key, fp)? {
+                    let listing = s.listings.iter().find(|l| l.listing_id == first);
+                    let inv = listing.and_then(|l| {
+                        s.investigations
+                            .iter()
+                            .find(|i| i.investigation_id == l.investigation_id)
+                    });
+                    return match (listing, inv) {
+                        (Some(l), Some(i)) => Ok((l.clone(), i.clone())),
+                        _ => Err(abort(Error::FailedPrecondition(
+                            "request_id: the first allegation is gone".into(),
+                        ))),
+                    };
+                }
+                tx.put_request(
+                    &key,
+                    &RequestRecord {
+                        fingerprint: fp,
+                        result_id: listing_id.to_string(),
+                    },
+                )?;
+            }
+            after_birth(&s, "left_on", left)?;
+            if let Some(dup) = s.listings.iter().find(|l| {
+                l.is_active() && l.list == ListKind::Advisory && l.organisation == organisation
+            }) {
+                return Err(abort(Error::AlreadyExists(format!(
+                    "subject {id} already has an active advisory listing from {organisation}: {}",
+                    dup.listing_id
+                ))));
+            }
+            if let Some(barred) = s.listings.iter().find(|l| {
+                l.is_active() && l.list == ListKind::Barred && l.organisation == organisation
+            }) {
+                return Err(abort(Error::FailedPrecondition(format!(
+                    "subject {id} is already barred on {organisation}'s report: {}",
+                    barred.listing_id
+                ))));
+            }
+            let inv = Investigation {
+                investigation_id: inv_id.to_string(),
+                organisation: organisation.to_owned(),
+                reference: input.reference.trim().to_owned(),
+                allegation_summary: input.allegation_summary.trim().to_owned(),
+                opened_on: Some(reported),
+                state: InvestigationState::Open,
+                outcome: None,
+                closed_on: None,
+                role,
+            };
+            let listing = Listing {
+                listing_id: listing_id.to_string(),
+                list: ListKind::Advisory,
+                organisation: organisation.to_owned(),
+                role,
+                rank: String::new(),
+                decision_date: Some(reported),
+                standards_breached: vec![],
+                reason: format!(
+                    "allegation after leaving on {left}: {}",
+                    input.allegation_summary.trim()
+                ),
+                published: false,
+                state: ListingState::Active,
+                removal_reason: None,
+                removed_on: None,
+                removal_note: String::new(),
+                investigation_id: inv.investigation_id.clone(),
+                grounds: Some(ListingGrounds::AllegationAfterLeaving),
+            };
+            s.investigations.push(inv.clone());
+            s.listings.push(listing.clone());
+            self.commit(
+                tx,
+                who,
+                "record_allegation",
+                (ChangeKind::AllegationRecorded, &listing.listing_id),
+                &id,
+                s,
+                now,
+            )?;
+            Ok((listing, inv))
+        })
+    }
+
+    /// A page of a subject's history: its change records, oldest first, each with who made it
+    /// and the subject as it stood after it. Audited (it discloses every past state).
+    pub fn subject_history(
+        &self,
+        who: &Principal,
+        subject_id: &str,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<(Vec<Change>, String)> {
+        let id = Id::parse(IdKind::Subject, "subject_id", subject_id)?;
+        let size = paging::page_size(page_size)?;
+        let from = if page_token.is_empty() {
+            0
+        } else {
+            page_token
+                .strip_prefix("h1.")
+                .and_then(|t| t.parse::<u64>().ok())
+                .ok_or_else(|| Error::invalid("page_token", "not a token from GetSubjectHistory"))?
+        };
+        let s = self
+            .store
+            .subject(&id)?
+            .ok_or_else(|| not_found("subject", &id))?;
+        let mut page = Vec::new();
+        let mut next = String::new();
+        for &seq in s.changes.iter().filter(|&&q| q >= from) {
+            if page.len() == size {
+                next = format!("h1.{seq}");
+                break;
+            }
+            let change = self
+                .store
+                .change(seq)?
+                .ok_or(crate::store::StoreError::Corrupt { tree: "changes" })?;
+            page.push(change);
+        }
+        let mut entry = AuditEntry::by(who, "get_subject_history");
+        entry.subject_ids = vec![s.subject_id.clone()];
+        self.store.record(self.clock.now_ms(), entry)?;
+        Ok((page, next))
+    }
+}
+
+/// Refuses a date before the person's date of birth (as far as it is known: a year-only date
+/// of birth refuses only earlier years).
+fn after_birth(s: &Subject, field: &str, d: Date) -> TxResult<()> {
+    let Some(born) = s.date_of_birth else {
+        return Ok(());
+    };
+    let before = match (born.month, born.day) {
+        (0, _) => d.year < born.year,
+        (m, 0) => (d.year, d.month) < (born.year, m),
+        _ => d < born,
+    };
+    if before {
+        return Err(abort(Error::invalid(
+            field,
+            "is before the person's date of birth",
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `reason` may remove listing `l` on `on`: a barred entry goes on appeal, after a
+/// successful review (not before its review date), or as entered in error; an advisory entry
+/// when proceedings conclude, or as entered in error. `SUPERSEDED` is the registry's own, when a
+/// barred entry replaces an advisory one.
+fn removal_allowed(l: &Listing, reason: RemovalReason, on: Date) -> Result<()> {
+    use RemovalReason as R;
+    match (l.list, reason) {
+        (_, R::EnteredInError) | (ListKind::Barred, R::AppealAllowed) => Ok(()),
+        (ListKind::Advisory, R::ProceedingsConcluded) => Ok(()),
+        (ListKind::Barred, R::ReviewSuccessful) => match l.review_from() {
+            Some(from) if on < from => Err(Error::FailedPrecondition(format!(
+                "reason: a review of listing {} may be sought from {from} (removed_on is {on})",
+                l.listing_id
+            ))),
+            _ => Ok(()),
+        },
+        (_, R::Superseded) => Err(Error::FailedPrecondition(
+            "reason: SUPERSEDED is set by the registry when a barred entry replaces an advisory one (add the barred listing)".into(),
+        )),
+        (ListKind::Barred, R::ProceedingsConcluded) => Err(Error::FailedPrecondition(format!(
+            "reason: barred listing {} is removed on appeal (APPEAL_ALLOWED), after a successful review (REVIEW_SUCCESSFUL) or as ENTERED_IN_ERROR",
+            l.listing_id
+        ))),
+        (ListKind::Advisory, R::AppealAllowed | R::ReviewSuccessful) => {
+            Err(Error::FailedPrecondition(format!(
+                "reason: advisory listing {} is removed when proceedings conclude (PROCEEDINGS_CONCLUDED) or as ENTERED_IN_ERROR; a barred listing replaces it by itself",
+                l.listing_id
+            )))
+        }
     }
 }
 

@@ -33,6 +33,7 @@ pub mod journal;
 pub mod keys;
 pub mod owner;
 pub mod rebuild;
+mod upgrade;
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -53,9 +54,10 @@ use crate::metrics::{self, Timing};
 use keys::ID_LEN;
 pub use owner::Durable;
 
-/// The on-disk format this build reads and writes. 2: the change log (`changes`); a format-1
-/// store is upgraded at open, each subject entered in the log as it stands.
-pub const FORMAT_VERSION: u32 = 2;
+/// The on-disk format this build reads and writes. 2: the change log (`changes`). 3: listings'
+/// grounds, subjects' change sequences (their history), departures in the change log. Older
+/// stores are upgraded at open ([`upgrade`]); a newer one is refused.
+pub const FORMAT_VERSION: u32 = 3;
 
 const META_FORMAT: &[u8] = b"format_version";
 const META_INDEX: &[u8] = b"index_version";
@@ -75,7 +77,7 @@ pub enum StoreError {
     #[error("data directory {0} is in use by another process (is a server running on it?)")]
     Locked(PathBuf),
     #[error(
-        "data directory {path} holds store format {found}; this build reads format {FORMAT_VERSION}"
+        "data directory {path} holds store format {found}, written by a newer vetting; this build reads formats 1 to {FORMAT_VERSION}: run the newer release on it (or restore a backup taken by this one)"
     )]
     FormatMismatch { path: PathBuf, found: u32 },
     #[error("data directory {0} holds data that is not a vetting store")]
@@ -1068,6 +1070,15 @@ impl Store {
             .map_or(Ok(0), |b| decode_u64("meta", &b))
     }
 
+    /// One change-log record.
+    pub fn change(&self, sequence: u64) -> Result<Option<Change>, StoreError> {
+        self.t
+            .changes
+            .get(keys::u64_key(sequence))?
+            .map(|v| decode("changes", &v))
+            .transpose()
+    }
+
     /// Change-log records in sequence order from `from` inclusive. Records past
     /// [`Store::durable`]'s `change_seq` are committed but may not survive a crash yet: a
     /// reader that feeds others stops at that mark (see [`Store::durable_changes_from`]).
@@ -1395,9 +1406,16 @@ fn check_format(
             let mut found = <[u8; 4]>::try_from(v.as_ref())
                 .map(u32::from_be_bytes)
                 .map_err(|_| StoreError::Foreign(data_dir_of(path)))?;
+            if found == 0 {
+                return Err(StoreError::Foreign(data_dir_of(path)));
+            }
             if found == 1 {
-                upgrade_from_1(db, t)?;
-                found = FORMAT_VERSION;
+                upgrade::from_1(db, t)?;
+                found = 2;
+            }
+            if found == 2 {
+                upgrade::from_2(db, t)?;
+                found = 3;
             }
             if found != FORMAT_VERSION {
                 return Err(StoreError::FormatMismatch {
@@ -1422,29 +1440,6 @@ fn check_format(
             }
         }
     }
-    Ok(())
-}
-
-/// Format 1 had no change log: each subject enters it as it stands (a `Baseline` record),
-/// in id order, then the format is raised. Written outside transactions and idempotent
-/// (record `n` is always the `n`th subject), so an upgrade cut short is done again whole.
-fn upgrade_from_1(db: &sled::Db, t: &Trees) -> Result<(), StoreError> {
-    let mut n = 0u64;
-    for r in t.subjects.iter() {
-        let (_, v) = r?;
-        let s: Subject = decode("subjects", &v)?;
-        n += 1;
-        let c = Change::baseline(n, &s);
-        t.changes.insert(keys::u64_key(n), encode(&c)?)?;
-    }
-    t.meta.insert(META_CHANGE_HEAD, &keys::u64_key(n))?;
-    db.flush()?;
-    t.meta.insert(META_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
-    db.flush()?;
-    tracing::info!(
-        subjects = n,
-        "store upgraded to format 2: subjects entered in the change log"
-    );
     Ok(())
 }
 
@@ -1780,6 +1775,14 @@ impl Tx<'_> {
 
     /// Appends `change` to the change log as its next record (its `sequence` is set here) and
     /// returns the sequence.
+    /// The sequence the next [`Tx::append_change`] will give its record.
+    pub fn next_change_sequence<E: From<StoreError>>(&self) -> TxResult<u64, E> {
+        Ok(match self.meta.get(META_CHANGE_HEAD)? {
+            None => 0,
+            Some(b) => decode_u64("meta", &b).map_err(store_abort)?,
+        } + 1)
+    }
+
     pub fn append_change<E: From<StoreError>>(&self, mut change: Change) -> TxResult<u64, E> {
         let seq = match self.meta.get(META_CHANGE_HEAD)? {
             None => 0,

@@ -57,6 +57,7 @@ fn listing(list: ListKind, org: &str) -> ListingInput {
         standards_breached: vec![],
         reason: "gross misconduct".into(),
         published: false,
+        grounds: None,
     }
 }
 

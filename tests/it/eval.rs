@@ -126,6 +126,7 @@ fn load(v: &Vetting, rows: &[Row]) -> HashMap<String, pb::Outcome> {
             standards_breached: vec![],
             reason: String::new(),
             published: false,
+            grounds: None,
         };
         let outcome = match r.list.as_str() {
             "BARRED" => {
