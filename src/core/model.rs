@@ -325,6 +325,56 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_review_may_be_sought_three_or_five_years_after_the_decision_by_its_grounds() {
+        let mut l = listing(ListKind::Barred, ListingState::Active, false);
+        l.decision_date = Some(Date::new(2021, 6, 30));
+        assert_eq!(l.review_from(), None, "no grounds, no review date");
+        l.grounds = Some(ListingGrounds::GrossMisconduct);
+        assert_eq!(l.review_from(), Some(Date::new(2026, 6, 30)));
+        l.grounds = Some(ListingGrounds::GrossIncompetence);
+        assert_eq!(l.review_from(), Some(Date::new(2024, 6, 30)));
+        // 29 February: the anniversary in a year without one is 28 February; with one, 29.
+        l.decision_date = Some(Date::new(2024, 2, 29));
+        assert_eq!(l.review_from(), Some(Date::new(2027, 2, 28)));
+        l.grounds = Some(ListingGrounds::GrossMisconduct);
+        assert_eq!(l.review_from(), Some(Date::new(2029, 2, 28)));
+        l.decision_date = Some(Date::new(2023, 2, 28));
+        assert_eq!(l.review_from(), Some(Date::new(2028, 2, 28)));
+        l.decision_date = Some(Date::new(2020, 2, 29));
+        l.grounds = Some(ListingGrounds::GrossIncompetence);
+        assert_eq!(l.review_from(), Some(Date::new(2023, 2, 28)));
+        assert_eq!(
+            Date::new(2020, 2, 29).plus_years(4),
+            Some(Date::new(2024, 2, 29))
+        );
+        // A date without its day has no anniversary.
+        l.decision_date = Some(Date::new(2020, 2, 0));
+        assert_eq!(l.review_from(), None);
+        // Advisory entries are never reviewed: they end with the proceedings.
+        let mut a = listing(ListKind::Advisory, ListingState::Active, false);
+        a.decision_date = Some(Date::new(2021, 6, 30));
+        a.grounds = Some(ListingGrounds::ResignedUnderInvestigation);
+        assert_eq!(a.review_from(), None);
+    }
+
+    #[test]
+    fn each_ground_belongs_to_one_list() {
+        use ListingGrounds as G;
+        for g in [G::GrossMisconduct, G::GrossIncompetence] {
+            assert_eq!(g.list(), ListKind::Barred);
+            assert!(g.review_after_years().is_some());
+        }
+        for g in [
+            G::ResignedUnderInvestigation,
+            G::RetiredUnderInvestigation,
+            G::AllegationAfterLeaving,
+        ] {
+            assert_eq!(g.list(), ListKind::Advisory);
+            assert_eq!(g.review_after_years(), None);
+        }
+    }
+
+    #[test]
     fn advisory_or_open_investigation_is_under_investigation() {
         let a = subject(
             vec![listing(ListKind::Advisory, ListingState::Active, false)],
