@@ -11,6 +11,8 @@ pub mod audit;
 pub mod check;
 pub mod error;
 pub mod monitoring;
+#[cfg(test)]
+mod projector_tests;
 pub mod refusals;
 pub mod registry;
 
