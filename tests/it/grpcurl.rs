@@ -699,3 +699,130 @@ fn employer_enrols_subscribes_and_sees_the_alert_with_grpcurl() {
         field(a, "checkId").clone()
     );
 }
+
+#[test]
+#[ignore = "needs grpcurl: run bash scripts/test.sh"]
+fn a_custodian_walks_every_transition_and_reads_the_history_with_grpcurl() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let registrar = key(&data, "registrar");
+    let server = Server::start(&data, free_port());
+    let addr = server.addr.clone();
+    let reg = |method: &str, body: &str| {
+        ok(
+            &addr,
+            &registrar,
+            &format!("vetting.v1.RegistryService/{method}"),
+            body,
+        )
+    };
+
+    // An officer under investigation resigns: the advisory entry says why it exists.
+    let ann = create(&addr, &registrar, "Ann", "Lee", (1980, 1, 2));
+    let inv = reg(
+        "OpenInvestigation",
+        &format!(
+            r#"{{"subject_id": "{ann}", "investigation": {{"organisation": "Kent Police",
+                "reference": "PSD/1", "allegation_summary": "abuse of position",
+                "opened_on": {{"year": 2024, "month": 1, "day": 5}}, "role": "POLICE_OFFICER"}}}}"#
+        ),
+    );
+    let inv_id = field(&inv, "investigationId").as_str().unwrap().to_owned();
+    let s = reg(
+        "RecordDeparture",
+        &format!(
+            r#"{{"subject_id": "{ann}", "kind": "RESIGNED", "organisation": "Kent Police",
+                "left_on": {{"year": 2024, "month": 2, "day": 1}}}}"#
+        ),
+    );
+    assert_eq!(s["listings"][0]["grounds"], "RESIGNED_UNDER_INVESTIGATION");
+    // The hearing finds she would have been dismissed: barred, gross misconduct, a review
+    // date five years on; the advisory entry superseded.
+    let close = format!(
+        r#"{{"investigation_id": "{inv_id}", "outcome": "WOULD_HAVE_BEEN_DISMISSED",
+            "closed_on": {{"year": 2024, "month": 9, "day": 1}}}}"#
+    );
+    reg("CloseInvestigation", &close);
+    let s = reg("GetSubject", &format!(r#"{{"subject_id": "{ann}"}}"#));
+    assert_eq!(s["status"], "BARRED");
+    let barred = s["listings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["list"] == "BARRED_LIST")
+        .unwrap()
+        .clone();
+    assert_eq!(barred["grounds"], "GROSS_MISCONDUCT");
+    assert_eq!(
+        barred["reviewFrom"],
+        serde_json::json!({"year": 2029, "month": 9, "day": 1})
+    );
+    // Refused, and nothing changes: closing it again; a review before the review date.
+    fails(
+        &addr,
+        Some(&registrar),
+        "vetting.v1.RegistryService/CloseInvestigation",
+        &close,
+        "FailedPrecondition",
+        "already closed",
+    );
+    let barred_id = barred["listingId"].as_str().unwrap();
+    fails(
+        &addr,
+        Some(&registrar),
+        "vetting.v1.RegistryService/RemoveListing",
+        &format!(
+            r#"{{"listing_id": "{barred_id}", "reason": "REVIEW_SUCCESSFUL",
+                "removed_on": {{"year": 2026, "month": 1, "day": 1}}}}"#
+        ),
+        "FailedPrecondition",
+        "2029-09-01",
+    );
+
+    // A former officer: an allegation after leaving opens the advisory entry and its
+    // investigation at once.
+    let bob = create(&addr, &registrar, "Bob", "Hale", (1975, 5, 5));
+    let a = reg(
+        "RecordAllegation",
+        &format!(
+            r#"{{"subject_id": "{bob}", "organisation": "Essex Police", "role": "POLICE_OFFICER",
+                "left_on": {{"year": 2022, "month": 3, "day": 1}},
+                "reported_on": {{"year": 2025, "month": 4, "day": 2}},
+                "allegation_summary": "corrupt relationship", "request_id": "alleg-1"}}"#
+        ),
+    );
+    assert_eq!(a["listing"]["grounds"], "ALLEGATION_AFTER_LEAVING");
+    assert_eq!(a["investigation"]["state"], "OPEN");
+
+    // Ann's history: every state, with when and which key.
+    let h = reg(
+        "GetSubjectHistory",
+        &format!(r#"{{"subject_id": "{ann}", "page_size": 50}}"#),
+    );
+    let kinds: Vec<&str> = h["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "SUBJECT_CREATED",
+            "INVESTIGATION_OPENED",
+            "DEPARTURE_RECORDED",
+            "LISTING_ADDED",
+            "INVESTIGATION_CLOSED",
+            "LISTING_REMOVED",
+            "LISTING_ADDED"
+        ]
+    );
+    for c in h["changes"].as_array().unwrap() {
+        assert!(c["keyId"].as_str().unwrap().starts_with("key_"), "{c}");
+        assert!(c["at"].is_string(), "{c}");
+    }
+    assert_eq!(h["changes"][3]["rule"], "ADVISORY_ON_DEPARTURE");
+    assert_eq!(h["changes"][2]["departureKind"], "RESIGNED");
+    drop(server);
+}
