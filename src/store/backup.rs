@@ -307,3 +307,250 @@ pub fn registry_at(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+    use crate::core::chain::verify;
+    use crate::core::change::ChangeKind;
+    use crate::core::clock::Clock;
+    use crate::core::identity::PersonName;
+    use crate::store::StoreOptions;
+
+    fn open(path: &std::path::Path) -> Store {
+        Store::open(
+            path,
+            StoreOptions {
+                cache_bytes: 16 << 20,
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap()
+    }
+
+    fn person(n: usize, revision: u64) -> Subject {
+        let id = Id::new(IdKind::Subject, &Clock::fixed(1_700_000_000_000 + n as i64));
+        Subject {
+            subject_id: id.to_string(),
+            name: PersonName::new(format!("Given{n}"), format!("Family{n}")),
+            other_names: Vec::new(),
+            date_of_birth: None,
+            identifiers: Vec::new(),
+            listings: Vec::new(),
+            investigations: Vec::new(),
+            revision,
+            created_at_ms: 1,
+            updated_at_ms: 1,
+        }
+    }
+
+    /// One registry write as the service makes one: the subject, a change record, a new data
+    /// version and an audit event, in one transaction.
+    fn write(store: &Store, s: &Subject) {
+        let id = Id::parse(IdKind::Subject, "subject_id", &s.subject_id).unwrap();
+        store
+            .transact::<_, StoreError>(|tx| {
+                tx.put_subject(&id, s)?;
+                tx.append_change(Change {
+                    sequence: 0,
+                    at_ms: 1,
+                    subject_id: s.subject_id.clone(),
+                    revision: s.revision,
+                    kind: ChangeKind::SubjectUpdated,
+                    target_id: String::new(),
+                    rule: None,
+                    key_id: "key".into(),
+                    organisation: "Org".into(),
+                    subject: s.clone(),
+                })?;
+                tx.bump_data_version()?;
+                let entry = AuditEntry {
+                    action: "update_subject".into(),
+                    subject_ids: vec![s.subject_id.clone()],
+                    ..AuditEntry::default()
+                };
+                tx.append_audit(1, entry)?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    fn copy_of(from: &Store, cut: &Cut, into: &std::path::Path) -> Store {
+        let store = open(into);
+        let mut r = Restore::begin(store.clone(), cut.clone()).unwrap();
+        let changes: Vec<IVec> = from
+            .raw_changes(cut.change_seq)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for part in changes.chunks(7) {
+            r.add_changes(part).unwrap();
+        }
+        let audit: Vec<IVec> = from
+            .raw_audit(cut.audit_seq)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        r.add_audit(&audit).unwrap();
+        let pairs: Vec<Vec<u8>> = from
+            .raw_requests()
+            .flat_map(|p| {
+                let (k, v) = p.unwrap();
+                [k.to_vec(), v.to_vec()]
+            })
+            .collect();
+        r.add_requests(&pairs).unwrap();
+        r.finish().unwrap();
+        store
+    }
+
+    #[test]
+    fn a_cut_taken_while_writers_and_checks_go_on_copies_the_registry_and_trail_at_that_instant() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = open(&dir.path().join("from"));
+        let stop = AtomicBool::new(false);
+        let cut = std::thread::scope(|scope| {
+            for w in 0..4 {
+                let (from, stop) = (&from, &stop);
+                scope.spawn(move || {
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        // New people, and the same people again with a new revision.
+                        let mut s = person(w * 100_000 + n % 50, 1 + n as u64 / 50);
+                        s.updated_at_ms = n as i64;
+                        write(from, &s);
+                        n += 1;
+                    }
+                });
+            }
+            {
+                let (from, stop) = (&from, &stop);
+                scope.spawn(move || {
+                    // About one check per write, not a flood that starves the writers.
+                    let mut seen = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let head = from.change_head().unwrap();
+                        if head == seen {
+                            std::thread::yield_now();
+                            continue;
+                        }
+                        seen = head;
+                        from.record(
+                            1,
+                            AuditEntry {
+                                action: "check".into(),
+                                ..AuditEntry::default()
+                            },
+                        )
+                        .unwrap();
+                    }
+                });
+            }
+            while from.change_head().unwrap() < 200 {
+                std::thread::yield_now();
+            }
+            let cut = from
+                .backup_cut(2, |cut| AuditEntry {
+                    action: "backup".into(),
+                    client_ref: format!("data_version {}", cut.data_version),
+                    ..AuditEntry::default()
+                })
+                .unwrap();
+            // Writers go on after the cut.
+            let past = cut.change_seq + 200;
+            while from.change_head().unwrap() < past {
+                std::thread::yield_now();
+            }
+            stop.store(true, Ordering::Relaxed);
+            cut
+        });
+        from.settle_audit().unwrap();
+        assert!(from.change_head().unwrap() > cut.change_seq);
+        assert!(from.audit_len() > cut.audit_seq);
+        // Each write bumped the data version once and appended one change: at one instant,
+        // the two are equal.
+        assert_eq!(cut.data_version, cut.change_seq);
+
+        let to = copy_of(&from, &cut, &dir.path().join("to"));
+        let expected = registry_at(&from, cut.change_seq).unwrap();
+        let copied: std::collections::BTreeMap<String, Subject> = to
+            .subjects_from(None)
+            .map(|s| s.map(|s| (s.subject_id.clone(), s)))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(copied, expected);
+        assert_eq!(to.data_version().unwrap(), cut.data_version);
+        assert_eq!(to.change_head().unwrap(), cut.change_seq);
+        // The trail up to the cut, byte for byte, its last event the backup's own; and it
+        // verifies.
+        for seq in 1..=cut.audit_seq {
+            assert_eq!(
+                to.audit_event(seq).unwrap(),
+                from.audit_event(seq).unwrap(),
+                "event {seq}"
+            );
+        }
+        let last = to.audit_event(cut.audit_seq).unwrap().unwrap();
+        assert_eq!(last.entry.action, "backup");
+        assert_eq!(last.hash, cut.audit_hash);
+        assert!(to.audit_event(cut.audit_seq + 1).unwrap().is_none());
+        let v = verify(
+            to.audit_from(1).map(Result::unwrap),
+            to.audit_head().unwrap(),
+        );
+        assert!(v.intact, "{v:?}");
+        assert_eq!(v.events_checked, cut.audit_seq);
+    }
+
+    #[test]
+    fn records_out_of_order_or_short_of_the_cut_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = open(&dir.path().join("from"));
+        for n in 0..5 {
+            write(&from, &person(n, 1));
+        }
+        let cut = from
+            .backup_cut(2, |_| AuditEntry {
+                action: "backup".into(),
+                ..AuditEntry::default()
+            })
+            .unwrap();
+        let changes: Vec<IVec> = from
+            .raw_changes(cut.change_seq)
+            .map(Result::unwrap)
+            .collect();
+        let audit: Vec<IVec> = from.raw_audit(cut.audit_seq).map(Result::unwrap).collect();
+
+        let to = open(&dir.path().join("a"));
+        let mut r = Restore::begin(to, cut.clone()).unwrap();
+        assert!(matches!(
+            r.add_changes(&changes[1..]),
+            Err(StoreError::ChangeOutOfOrder {
+                expected: 1,
+                found: 2
+            })
+        ));
+        r.add_changes(&changes[..4]).unwrap();
+        r.add_audit(&audit).unwrap();
+        assert!(r.finish().is_err(), "a change short of the cut");
+
+        let to = open(&dir.path().join("b"));
+        let mut r = Restore::begin(to, cut.clone()).unwrap();
+        r.add_changes(&changes).unwrap();
+        assert!(r.add_audit(&audit[1..]).is_err());
+
+        // A store that holds anything is not a target.
+        assert!(matches!(
+            Restore::begin(from.clone(), cut.clone()),
+            Err(StoreError::Foreign(_))
+        ));
+        let other = Cut {
+            format: FORMAT_VERSION + 1,
+            ..cut
+        };
+        assert!(matches!(
+            Restore::begin(open(&dir.path().join("c")), other),
+            Err(StoreError::FormatMismatch { .. })
+        ));
+    }
+}
