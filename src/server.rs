@@ -210,9 +210,14 @@ pub async fn serve_on(
         authorizer(keys.clone(), refusals.clone(), &[Role::Auditor]),
     );
     let admin = InterceptedService::new(
-        AdminServiceServer::new(AdminApi::new(vetting.clone(), keys.clone(), cut_rx.clone()))
-            .max_decoding_message_size(max)
-            .max_encoding_message_size(max),
+        AdminServiceServer::new(AdminApi::new(
+            vetting.clone(),
+            keys.clone(),
+            cut_rx.clone(),
+            max,
+        ))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max),
         authorizer(keys, refusals.clone(), &[Role::Admin]),
     );
 

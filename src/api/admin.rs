@@ -41,15 +41,25 @@ pub struct AdminApi {
     busy: Arc<tokio::sync::Semaphore>,
     /// Turns true when a shutdown's grace period is over: a backup still streaming ends then.
     cut: tokio::sync::watch::Receiver<bool>,
+    /// Bytes of records in one chunk, about: [`CHUNK_BYTES`], or half the server's message
+    /// limit if that is less.
+    chunk_bytes: usize,
 }
 
 impl AdminApi {
-    pub fn new(v: Vetting, keys: Arc<Keys>, cut: tokio::sync::watch::Receiver<bool>) -> Self {
+    /// `max_message_bytes`: the server's limit on a message it sends.
+    pub fn new(
+        v: Vetting,
+        keys: Arc<Keys>,
+        cut: tokio::sync::watch::Receiver<bool>,
+        max_message_bytes: usize,
+    ) -> Self {
         Self {
             v,
             keys,
             busy: Arc::new(tokio::sync::Semaphore::new(1)),
             cut,
+            chunk_bytes: (max_message_bytes / 2).clamp(1, CHUNK_BYTES),
         }
     }
 }
@@ -84,6 +94,7 @@ impl AdminService for AdminApi {
             tx,
             deadline,
             cut: self.cut.clone(),
+            chunk_bytes: self.chunk_bytes,
         };
         let v = self.v.clone();
         let key_file = self.keys.file().path().to_owned();
@@ -132,6 +143,7 @@ struct Sender {
     tx: mpsc::Sender<Result<pb::BackupChunk, Status>>,
     deadline: Option<Instant>,
     cut: tokio::sync::watch::Receiver<bool>,
+    chunk_bytes: usize,
 }
 
 impl Sender {
@@ -150,13 +162,15 @@ impl Sender {
         self.tx.blocking_send(Ok(chunk)).map_err(|_| Stop::Gone)
     }
 
-    /// Sends `records` in chunks of about [`CHUNK_BYTES`], `wrap`ped; returns how many.
+    /// Sends `records` in chunks of about `chunk_bytes`, `wrap`ped; returns how many. Records
+    /// that are not `sequenced` are key and value pairs, never split between chunks.
     fn records(
         &self,
         records: impl Iterator<Item = Result<Vec<u8>, Error>>,
         sequenced: bool,
         wrap: fn(pb::StoreRecords) -> Part,
     ) -> Result<u64, Stop> {
+        let whole = |n: u64| sequenced || n.is_multiple_of(2);
         let mut n = 0u64;
         let mut batch = pb::StoreRecords {
             first_sequence: u64::from(sequenced),
@@ -168,7 +182,7 @@ impl Sender {
             bytes += r.len();
             batch.records.push(r);
             n += 1;
-            if bytes >= CHUNK_BYTES {
+            if bytes >= self.chunk_bytes && whole(n) {
                 let next = pb::StoreRecords {
                     first_sequence: if sequenced { n + 1 } else { 0 },
                     records: Vec::new(),
@@ -211,7 +225,7 @@ fn send_backup(
             "internal error; the operator's log has the details",
         ))
     })?;
-    for piece in keys.chunks(CHUNK_BYTES) {
+    for piece in keys.chunks(out.chunk_bytes) {
         out.send(Part::KeyFile(piece.to_vec()))?;
     }
     end.key_file_bytes = keys.len() as u64;

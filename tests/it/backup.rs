@@ -273,7 +273,19 @@ fn a_backup_under_write_load_restores_the_registry_at_its_data_version() {
         Duration::from_secs(240),
         move || progress.tally.to_string(),
         async move {
-            let s = TestServer::start().await;
+            // A small message limit: the backup goes out in many chunks of 8 KiB.
+            let limits = vetting::server::Limits {
+                max_message_bytes: 16 * 1024,
+                shutdown_grace: Duration::from_secs(5),
+                shutdown_notice: Duration::ZERO,
+                ..vetting::server::Limits::default()
+            };
+            let s = TestServer::start_with(
+                tempfile::tempdir().unwrap(),
+                vetting::core::clock::Clock::fixed(NOW_MS),
+                limits,
+            )
+            .await;
             let mut workers = JoinSet::new();
             for w in 0..WRITERS {
                 let channel = connect(s.addr).await;
