@@ -10,6 +10,7 @@ const PROTOS: &[&str] = &[
     "proto/vetting/v1/check.proto",
     "proto/vetting/v1/monitoring.proto",
     "proto/vetting/v1/audit.proto",
+    "proto/vetting/v1/admin.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `keys`, `reindex`, `verify-audit`.
+//! The command line: `serve`, `keys`, `reindex`, `verify-audit`, `import`, `export`, `backup`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -45,8 +45,15 @@ pub enum Command {
     },
     /// Rebuild the candidate index from the subjects (after an upgrade changes its format).
     Reindex(DataDir),
-    /// Walk the audit trail's hash chain and report the first broken event (server stopped).
-    VerifyAudit(DataDir),
+    /// Walk the audit trail's hash chain and report the first broken event (server stopped);
+    /// with --file, the chain of an audit trail exported by `export --with-audit`.
+    VerifyAudit {
+        #[command(flatten)]
+        dir: DataDir,
+        /// An exported audit trail (JSON lines) to verify instead of the store's.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
     /// Import subjects from JSON lines, one `Subject` a line in proto3 JSON (server stopped).
     /// Subjects whose subject_id is already here are skipped, so an import can be re-run.
     Import {
@@ -56,8 +63,56 @@ pub enum Command {
         file: PathBuf,
     },
     /// Export every subject, with listings and investigations, as JSON lines on stdout (server
-    /// stopped).
-    Export(DataDir),
+    /// stopped); with --with-audit, the audit trail too, into a file of its own.
+    Export {
+        #[command(flatten)]
+        dir: DataDir,
+        /// Also write every audit event, in sequence order, as JSON lines of
+        /// `vetting.v1.AuditEvent` into FILE (a new file), with the chain's hashes, so that
+        /// `vetting verify-audit --file FILE` verifies it.
+        #[arg(long, value_name = "FILE")]
+        with_audit: Option<PathBuf>,
+    },
+    /// Take a consistent backup of a RUNNING server into DIR (new or empty), with an admin
+    /// key: the registry, the change log and the audit trail up to one cut, the key file. A
+    /// server started on DIR (`vetting serve --data-dir DIR`) answers as the original did at
+    /// the backup's data version.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The directory to write the copy to: a new or empty directory.
+    #[arg(long, value_name = "DIR")]
+    pub to: PathBuf,
+    /// The server's URL (`https://...` with --tls-ca).
+    #[arg(long, env = "VETTING_SERVER", default_value = "http://127.0.0.1:50051")]
+    pub server: String,
+    /// A file holding the admin key's token (else the VETTING_TOKEN environment variable).
+    #[arg(long, env = "VETTING_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// PEM CA certificates to trust for an https server.
+    #[arg(long, env = "VETTING_TLS_CA", value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+    /// A PEM client certificate, for a server that requires mTLS; with --tls-client-key.
+    #[arg(
+        long,
+        env = "VETTING_TLS_CLIENT_CERT",
+        value_name = "FILE",
+        requires = "tls_client_key"
+    )]
+    pub tls_client_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-client-cert.
+    #[arg(
+        long,
+        env = "VETTING_TLS_CLIENT_KEY",
+        value_name = "FILE",
+        requires = "tls_client_cert"
+    )]
+    pub tls_client_key: Option<PathBuf>,
+    /// Longest the whole backup may take, in seconds.
+    #[arg(long, env = "VETTING_BACKUP_DEADLINE_SECS", default_value_t = 3600)]
+    pub deadline_secs: u64,
 }
 
 #[derive(Debug, Args)]
@@ -417,24 +472,43 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Export(dir) => {
+        Command::Export { dir, with_audit } => {
             let v = Vetting::new(
                 existing_store(&dir.data_dir, StoreOptions::default())?,
                 clock,
             );
+            let audit_file = with_audit.as_deref().map(create_new).transpose()?;
             let n = v
                 .export_lines(std::io::stdout().lock())
                 .map_err(|e| Failure::from_error(&e))?;
             v.audit_export(&operator(), n)
                 .map_err(|e| Failure::from_error(&e))?;
             eprintln!("exported {n} subjects");
+            if let Some(f) = audit_file {
+                let events = v
+                    .export_audit_lines(std::io::BufWriter::new(f))
+                    .map_err(|e| Failure::from_error(&e))?;
+                eprintln!("exported {events} audit events");
+                if let Some((seq, hash)) =
+                    v.store.audit_head().map_err(|e| Failure::from_error(&e))?
+                {
+                    eprintln!("audit trail head: event {seq}, hash {hash}");
+                }
+            }
             Ok(())
         }
-        Command::VerifyAudit(dir) => {
-            let store = existing_store(&dir.data_dir, StoreOptions::default())?;
-            let v = Vetting::new(store, clock)
-                .verify_audit_log()
-                .map_err(|e| Failure::from_error(&e))?;
+        Command::Backup(args) => run_backup(&args),
+        Command::VerifyAudit { dir, file } => {
+            let v = match file {
+                Some(f) => crate::transfer::audit::verify_audit_file(&f)
+                    .map_err(|e| Failure::from_error(&e))?,
+                None => {
+                    let store = existing_store(&dir.data_dir, StoreOptions::default())?;
+                    Vetting::new(store, clock)
+                        .verify_audit_log()
+                        .map_err(|e| Failure::from_error(&e))?
+                }
+            };
             if v.intact {
                 println!("intact: {} events, head {}", v.events_checked, v.head_hash);
                 Ok(())
@@ -447,6 +521,76 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
                     ),
                 })
             }
+        }
+    }
+}
+
+/// A new file for an export to write; an existing one is refused, not overwritten.
+fn create_new(path: &Path) -> Result<std::fs::File, Failure> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", path.display())))
+}
+
+/// `vetting backup`: a gRPC client of a running server's `AdminService.Backup`.
+fn run_backup(args: &BackupArgs) -> Result<(), Failure> {
+    let token = match &args.token_file {
+        Some(f) => std::fs::read_to_string(f)
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", f.display())))?,
+        None => std::env::var("VETTING_TOKEN").map_err(|_| {
+            Failure::usage("an admin key's token is needed: --token-file FILE or VETTING_TOKEN")
+        })?,
+    };
+    let client = crate::api::admin::BackupClient {
+        url: args.server.clone(),
+        token: token.trim().to_owned(),
+        tls_ca: args.tls_ca.clone(),
+        tls_identity: args
+            .tls_client_cert
+            .clone()
+            .zip(args.tls_client_key.clone()),
+        deadline: Duration::from_secs(args.deadline_secs.max(1)),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::from_error(&e))?;
+    match rt.block_on(client.take(&args.to)) {
+        Ok(r) => {
+            println!(
+                "backup of data version {} in {}: change log to {}, audit trail to {} (head {}), {} subjects ({} listed), {} request records",
+                r.data_version,
+                args.to.display(),
+                r.change_sequence,
+                r.audit_sequence,
+                r.audit_head_hash,
+                r.subjects,
+                r.listed_subjects,
+                r.request_records,
+            );
+            Ok(())
+        }
+        Err(
+            e @ (crate::api::admin::BackupError::NotEmpty(_)
+            | crate::api::admin::BackupError::Usage(_)),
+        ) => Err(Failure::usage(e.to_string())),
+        Err(e) => {
+            let nothing = std::fs::read_dir(&args.to).is_ok_and(|mut d| d.next().is_none());
+            let left = if nothing {
+                String::new()
+            } else {
+                format!(
+                    "; {} holds an incomplete copy that no server opens: remove it",
+                    args.to.display()
+                )
+            };
+            Err(Failure {
+                code: EXIT_FAILURE,
+                message: format!("backup failed: {}{left}", crate::api::admin::describe(&e)),
+            })
         }
     }
 }

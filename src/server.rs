@@ -14,6 +14,7 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 
+use crate::api::admin::AdminApi;
 use crate::api::audit::AuditApi;
 use crate::api::check::CheckApi;
 use crate::api::monitoring::MonitoringApi;
@@ -21,8 +22,8 @@ use crate::api::registry::RegistryApi;
 use crate::api::{Streams, authorizer};
 use crate::auth::{Keys, Role};
 use crate::pb::{
-    self, audit_service_server::AuditServiceServer, check_service_server::CheckServiceServer,
-    monitoring_service_server::MonitoringServiceServer,
+    self, admin_service_server::AdminServiceServer, audit_service_server::AuditServiceServer,
+    check_service_server::CheckServiceServer, monitoring_service_server::MonitoringServiceServer,
     registry_service_server::RegistryServiceServer,
 };
 use crate::service::Vetting;
@@ -63,11 +64,12 @@ impl Default for Limits {
     }
 }
 
-const SERVICES: [&str; 4] = [
+const SERVICES: [&str; 5] = [
     "vetting.v1.RegistryService",
     "vetting.v1.CheckService",
     "vetting.v1.MonitoringService",
     "vetting.v1.AuditService",
+    "vetting.v1.AdminService",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -205,7 +207,18 @@ pub async fn serve_on(
         AuditServiceServer::new(AuditApi::new(vetting.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max),
-        authorizer(keys, refusals.clone(), &[Role::Auditor]),
+        authorizer(keys.clone(), refusals.clone(), &[Role::Auditor]),
+    );
+    let admin = InterceptedService::new(
+        AdminServiceServer::new(AdminApi::new(
+            vetting.clone(),
+            keys.clone(),
+            cut_rx.clone(),
+            max,
+        ))
+        .max_decoding_message_size(max)
+        .max_encoding_message_size(max),
+        authorizer(keys, refusals.clone(), &[Role::Admin]),
     );
 
     let incoming = TcpIncoming::from(listener)
@@ -232,7 +245,8 @@ pub async fn serve_on(
         .add_service(registry)
         .add_service(check)
         .add_service(monitoring)
-        .add_service(audit);
+        .add_service(audit)
+        .add_service(admin);
     let stopped = async {
         let _ = stop_rx.await;
     };

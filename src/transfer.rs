@@ -1,6 +1,8 @@
 //! `vetting import` and `vetting export`: JSON lines, one `Subject` a line in proto3 JSON (the
 //! shape grpcurl prints), with listings and investigations.
 
+pub mod audit;
+
 use std::io::{BufRead, Write};
 use std::sync::mpsc::SyncSender;
 

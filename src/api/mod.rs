@@ -5,6 +5,7 @@
 //! or in place for a single check: [`Place`]),
 //! waits until what it wrote is durable, and maps errors through [`status`].
 
+pub mod admin;
 pub mod audit;
 pub mod check;
 pub mod codec;

@@ -13,7 +13,7 @@ pub enum Role {
     Registrar,
     /// Data-protection officers and inspectors: the audit trail.
     Auditor,
-    /// Operators: keys, on the command line only.
+    /// Operators: keys (on the command line) and online backups (`AdminService`).
     Admin,
     /// The public barred-list search: checks that see published barred entries only.
     Public,

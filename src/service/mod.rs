@@ -5,9 +5,11 @@
 //! - [`registry`]: recording people, listings, investigations; the lifecycle rules.
 //! - [`check`]: finding who an applicant may be, deciding the outcome, auditing it.
 //! - [`audit`]: reading and verifying the audit trail.
+//! - [`backup`]: the cut of an online backup, audited.
 //! - [`error`]: the operations' error.
 
 pub mod audit;
+pub mod backup;
 pub mod check;
 pub mod error;
 pub mod monitoring;

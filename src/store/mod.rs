@@ -28,6 +28,7 @@
 //! Index entries and match records are derived data: they follow the subject, and `reindex`
 //! rebuilds them.
 
+pub mod backup;
 pub mod filter;
 pub mod journal;
 pub mod keys;

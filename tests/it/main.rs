@@ -14,6 +14,7 @@ mod harness;
 
 mod audit;
 mod auth;
+mod backup;
 mod changelog;
 mod checks;
 mod crash;
