@@ -343,6 +343,7 @@ mod tests {
             revision,
             created_at_ms: 1,
             updated_at_ms: 1,
+            changes: Vec::new(),
         }
     }
 
@@ -364,6 +365,7 @@ mod tests {
                     key_id: "key".into(),
                     organisation: "Org".into(),
                     subject: s.clone(),
+                    departure: None,
                 })?;
                 tx.bump_data_version()?;
                 let entry = AuditEntry {
