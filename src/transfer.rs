@@ -769,7 +769,12 @@ impl Vetting {
     ) -> Result<ImportMark, TransferError> {
         self.finish_interrupted_import(progress)?;
         let path = self.spool_path();
-        let found = self.validate_lines(input, &path, size, progress)?;
+        let found = self
+            .validate_lines(input, &path, size, progress)
+            .inspect_err(|_| {
+                // Refused, or the input or the spool failed: nothing of it is kept.
+                let _ = std::fs::remove_file(&path);
+            })?;
         let mut entry = AuditEntry::by(who, "import");
         entry.client_ref = format!(
             "{} lines: {} subjects imported, {} already present (skipped)",
@@ -815,7 +820,13 @@ impl Vetting {
                     subjects = mark.records,
                     "an import stopped before it finished; finishing it"
                 );
-                self.write_spool(&mark, progress, None).map(Some)
+                let report = self.write_spool(&mark, progress, None)?;
+                tracing::info!(
+                    created = report.created,
+                    skipped = report.skipped,
+                    "the interrupted import is finished"
+                );
+                Ok(Some(report))
             }
         }
     }
@@ -891,7 +902,6 @@ impl Vetting {
         progress.end(read, n, size);
         if found.bad > 0 {
             drop(spool);
-            let _ = std::fs::remove_file(path);
             return Err(TransferError::Refused {
                 more: found.bad - found.listed.len() as u64,
                 listed: found.listed,
