@@ -1,5 +1,6 @@
 //! The command line: `serve`, `keys`, `reindex`, `verify-audit`, `import`, `export`, `backup`.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,6 +23,9 @@ pub const MIN_CACHE_MB: u64 = 16;
 
 /// Exit code for any other failure.
 pub const EXIT_FAILURE: i32 = 1;
+
+/// Exit code for an import refused for its bad lines (BSD sysexits EX_DATAERR).
+pub const EXIT_DATAERR: i32 = 65;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,7 +59,9 @@ pub enum Command {
         file: Option<PathBuf>,
     },
     /// Import subjects from JSON lines, one `Subject` a line in proto3 JSON (server stopped).
-    /// Subjects whose subject_id is already here are skipped, so an import can be re-run.
+    /// All or nothing: every line is validated first, and any bad line (each is listed, `line
+    /// N: field: problem`) means nothing is written (exit code 65). Subjects whose subject_id
+    /// is already here are skipped, so an import can be re-run.
     Import {
         #[command(flatten)]
         dir: DataDir,
@@ -323,8 +329,18 @@ pub fn store_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("store")
 }
 
+/// Opens the store of `data_dir`, first finishing an import that a crash stopped half-way
+/// (until then none of it is visible, and the store opens for nothing else).
 fn open_store(data_dir: &Path, opts: StoreOptions) -> Result<Store, Failure> {
-    crate::store::rebuild::open(data_dir, opts).map_err(|e| Failure::from_error(&e))
+    let opts = StoreOptions {
+        allow_interrupted_import: true,
+        ..opts
+    };
+    let store = crate::store::rebuild::open(data_dir, opts).map_err(|e| Failure::from_error(&e))?;
+    Vetting::new(store.clone(), Clock::System)
+        .finish_interrupted_import(&crate::transfer::Progress::on_stderr())
+        .map_err(|e| Failure::from_error(&e))?;
+    Ok(store)
 }
 
 /// The store of `data_dir`, which must hold one already: a command that only reads (export,
@@ -386,6 +402,26 @@ fn operator() -> crate::auth::Principal {
         organisation: "local operator".into(),
         role: Role::Admin,
         client_certificate: None,
+    }
+}
+
+/// A refused import lists its bad lines on stderr, `line N: field: problem`, and exits 65.
+fn import_failure(e: &crate::transfer::TransferError) -> Failure {
+    match e {
+        crate::transfer::TransferError::Refused { listed, more, .. } => {
+            let mut err = std::io::stderr().lock();
+            for bad in listed {
+                let _ = writeln!(err, "{bad}");
+            }
+            if *more > 0 {
+                let _ = writeln!(err, "... and {more} more bad lines");
+            }
+            Failure {
+                code: EXIT_DATAERR,
+                message: e.to_string(),
+            }
+        }
+        other => Failure::from_error(other),
     }
 }
 
@@ -456,16 +492,20 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
         Command::Import { dir, file } => {
             std::fs::create_dir_all(&dir.data_dir).map_err(|e| Failure::from_error(&e))?;
             let v = Vetting::new(open_store(&dir.data_dir, StoreOptions::default())?, clock);
+            let progress = crate::transfer::Progress::on_stderr();
             let report = if file.as_os_str() == "-" {
-                v.import_lines(&operator(), std::io::BufReader::new(std::io::stdin()))
+                let stdin = std::io::stdin().lock();
+                v.import_lines_with(&operator(), stdin, None, &progress)
             } else {
                 let f = std::fs::File::open(&file).map_err(|e| Failure {
                     code: EXIT_USAGE,
                     message: format!("cannot open {}: {e}", file.display()),
                 })?;
-                v.import_lines(&operator(), std::io::BufReader::new(f))
+                let size = f.metadata().ok().map(|m| m.len());
+                let input = std::io::BufReader::with_capacity(1 << 20, f);
+                v.import_lines_with(&operator(), input, size, &progress)
             }
-            .map_err(|e| Failure::from_error(&e))?;
+            .map_err(|e| import_failure(&e))?;
             eprintln!(
                 "imported {} subjects ({} already present, skipped)",
                 report.created, report.skipped

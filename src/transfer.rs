@@ -1,18 +1,26 @@
 //! `vetting import` and `vetting export`: JSON lines, one `Subject` a line in proto3 JSON (the
-//! shape grpcurl prints), with listings and investigations.
+//! shape grpcurl prints), with listings and investigations. An import is all or nothing: every
+//! line is validated before anything is written (see [`Vetting::import_lines_with`]).
 
 pub mod audit;
 
-use std::io::{BufRead, Write};
-use std::sync::mpsc::SyncSender;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::api::convert;
 use crate::core::chain::AuditEntry;
 use crate::core::change::{Change, ChangeKind};
-use crate::core::ids::{Id, IdKind};
+use crate::core::ids::{ID_LEN, Id, IdKind};
 use crate::core::model::{InvestigationState, ListingState, Subject};
 use crate::core::principal::Principal;
 use crate::pb;
@@ -33,6 +41,23 @@ pub enum TransferError {
     NoSubject,
     #[error(transparent)]
     Service(#[from] Error),
+    /// Lines refused by the validation pass: the first [`MAX_LISTED`], and how many more.
+    #[error("{} of {lines} lines refused; nothing was imported", listed.len() as u64 + more)]
+    Refused {
+        listed: Vec<BadLine>,
+        more: u64,
+        lines: u64,
+    },
+    #[error("import spool {path}")]
+    Spool {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the import spool {0} is missing or does not hold what its import wrote; the import cannot be finished (keep the spool with the store; restore the data directory from a backup)"
+    )]
+    SpoolDamaged(PathBuf),
 }
 
 /// Proto3 JSON for `vetting.v1.Subject`, through the compiled descriptors.
@@ -74,6 +99,363 @@ pub struct ImportReport {
     pub created: u64,
     /// Lines whose subject_id is already in the registry (an import can be re-run).
     pub skipped: u64,
+}
+
+/// A line an import refused: its number (from 1), the field at fault (`json` when the line is
+/// not a `Subject` in proto3 JSON at all) and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadLine {
+    pub line: u64,
+    pub field: String,
+    pub problem: String,
+}
+
+impl std::fmt::Display for BadLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.field, self.problem)
+    }
+}
+
+impl BadLine {
+    fn new(line: u64, field: &str, problem: impl Into<String>) -> Self {
+        Self {
+            line,
+            field: field.to_owned(),
+            problem: problem.into(),
+        }
+    }
+
+    /// A record refused by the registry's rules, its field named as in the line (the rules
+    /// name a subject's fields `subject.…`).
+    fn of(line: u64, e: Error) -> Self {
+        match e {
+            Error::InvalidArgument { field, problem } => {
+                let field = field.strip_prefix("subject.").unwrap_or(&field).to_owned();
+                Self {
+                    line,
+                    field,
+                    problem,
+                }
+            }
+            other => Self::new(line, "subject", other.to_string()),
+        }
+    }
+}
+
+/// Bad lines a refused import lists at most; the rest are counted.
+pub const MAX_LISTED: usize = 100;
+
+/// The longest line an import reads, in bytes (tonic's message limit): a longer one is a bad
+/// line, and is never held in memory whole.
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The file of the data directory that holds a validated import, from its validation until its
+/// last write (see [`Vetting::import_lines_with`]).
+pub const SPOOL_FILE: &str = "import.spool";
+
+/// Subjects written per transaction by [`Vetting::import_lines`].
+pub const IMPORT_BATCH: usize = 512;
+
+/// Candidate-index entries a [`BulkImport`] collects before it writes them, sorted, to the
+/// index: about 140,000 listed people's worth (~500 MiB). The larger the window, the more
+/// entries land beside one another in the index, and sled inserts neighbours faster.
+pub const INDEX_WINDOW: usize = 4_000_000;
+
+/// How often an import logs its progress.
+const LOG_EVERY: Duration = Duration::from_secs(5);
+
+/// Progress of an import: a bar on stderr when it is a terminal, and a plain line in the log
+/// (counts only) every [`LOG_EVERY`] and at the end of each pass.
+pub struct Progress {
+    bar: ProgressBar,
+    phase: Cell<&'static str>,
+    last_log: Cell<Instant>,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress")
+            .field("phase", &self.phase.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Progress {
+    /// Logs only (tests, and commands whose stderr is not a terminal).
+    pub fn hidden() -> Self {
+        Self {
+            bar: ProgressBar::hidden(),
+            phase: Cell::new(""),
+            last_log: Cell::new(Instant::now()),
+        }
+    }
+
+    /// A bar on stderr if it is a terminal; logs only otherwise.
+    pub fn on_stderr() -> Self {
+        let mut p = Self::hidden();
+        if std::io::stderr().is_terminal() {
+            p.bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        }
+        p
+    }
+
+    fn start(&self, phase: &'static str, total: Option<u64>, template: &str) {
+        self.phase.set(phase);
+        self.last_log.set(Instant::now());
+        self.bar.reset();
+        self.bar.set_length(total.unwrap_or(0));
+        if total.is_none() {
+            self.bar.unset_length();
+        }
+        self.bar.set_style(
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        self.bar.set_message(phase);
+        self.bar.set_position(0);
+        self.log(0, 0, total);
+    }
+
+    /// `lines` read (or subjects written) so far, `position` the bar's position.
+    fn at(&self, position: u64, lines: u64, total: Option<u64>) {
+        self.bar.set_position(position);
+        if lines.is_multiple_of(1024) && self.last_log.get().elapsed() >= LOG_EVERY {
+            self.last_log.set(Instant::now());
+            self.log(position, lines, total);
+        }
+    }
+
+    fn end(&self, position: u64, lines: u64, total: Option<u64>) {
+        self.bar.set_position(position);
+        self.bar.finish_and_clear();
+        self.log(position, lines, total);
+    }
+
+    fn log(&self, position: u64, lines: u64, total: Option<u64>) {
+        let total = total.map_or_else(|| "unknown".to_owned(), |t| t.to_string());
+        self.bar.suspend(|| match self.phase.get() {
+            "writing" => tracing::info!(subjects = position, of = %total, "import: writing"),
+            phase => tracing::info!(lines, bytes = position, of = %total, "import: {phase}"),
+        });
+    }
+}
+
+/// One validated subject in the spool: its line, and the record as it will be written (ids
+/// assigned), so that the write pass and a finish after a crash write exactly the same.
+#[derive(Debug, Serialize, Deserialize)]
+struct Spooled {
+    line: u64,
+    subject: Subject,
+}
+
+/// What an import being written needs to be finished after a crash, kept in the store's meta
+/// tree from before its first write until its last ([`crate::store::Store::begin_import`]).
+#[derive(Debug, Serialize, Deserialize)]
+struct ImportMark {
+    /// Subjects in the spool, its length in bytes and its SHA-256.
+    records: u64,
+    bytes: u64,
+    digest: [u8; 32],
+    /// Lines already in the registry, skipped.
+    skipped: u64,
+    /// The import's one audit event, written with its last write.
+    entry: AuditEntry,
+}
+
+/// The spool file, written record by record: a big-endian `u32` length, then the postcard
+/// encoding of a [`Spooled`].
+struct SpoolWriter {
+    path: PathBuf,
+    out: BufWriter<File>,
+    digest: Sha256,
+    bytes: u64,
+}
+
+impl SpoolWriter {
+    fn create(path: &Path) -> Result<Self, TransferError> {
+        let file = File::create(path).map_err(spool_error(path))?;
+        Ok(Self {
+            path: path.to_owned(),
+            out: BufWriter::with_capacity(1 << 20, file),
+            digest: Sha256::new(),
+            bytes: 0,
+        })
+    }
+
+    fn write(&mut self, rec: &Spooled) -> Result<(), TransferError> {
+        let body = postcard::to_allocvec(rec)
+            .map_err(|e| spool_error(&self.path)(std::io::Error::other(e)))?;
+        let len = u32::try_from(body.len())
+            .map_err(|e| spool_error(&self.path)(std::io::Error::other(e)))?
+            .to_be_bytes();
+        for part in [&len[..], &body] {
+            self.out.write_all(part).map_err(spool_error(&self.path))?;
+            self.digest.update(part);
+            self.bytes += part.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Makes the spool durable (the file and its name); its length and digest.
+    fn finish(self) -> Result<(u64, [u8; 32]), TransferError> {
+        let path = self.path;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| spool_error(&path)(e.into_error()))?;
+        file.sync_all().map_err(spool_error(&path))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(spool_error(dir))?;
+        }
+        Ok((self.bytes, self.digest.finalize().into()))
+    }
+}
+
+/// Reads a spool back, hashing what it reads.
+struct SpoolReader {
+    path: PathBuf,
+    input: BufReader<File>,
+    digest: Sha256,
+    records: u64,
+}
+
+impl SpoolReader {
+    fn open(path: &Path, mark: &ImportMark) -> Result<Self, TransferError> {
+        let damaged = || TransferError::SpoolDamaged(path.to_owned());
+        let file = File::open(path).map_err(|_| damaged())?;
+        if file.metadata().map_err(spool_error(path))?.len() != mark.bytes {
+            return Err(damaged());
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            input: BufReader::with_capacity(1 << 20, file),
+            digest: Sha256::new(),
+            records: 0,
+        })
+    }
+
+    fn next(&mut self) -> Result<Option<Spooled>, TransferError> {
+        let mut len = [0u8; 4];
+        match self.input.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(spool_error(&self.path)(e)),
+        }
+        let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+        self.input
+            .read_exact(&mut body)
+            .map_err(|_| TransferError::SpoolDamaged(self.path.clone()))?;
+        self.digest.update(len);
+        self.digest.update(&body);
+        self.records += 1;
+        postcard::from_bytes(&body)
+            .map(Some)
+            .map_err(|_| TransferError::SpoolDamaged(self.path.clone()))
+    }
+
+    /// Whether what was read is what the mark says was written.
+    fn matches(self, mark: &ImportMark) -> bool {
+        let digest: [u8; 32] = self.digest.finalize().into();
+        self.records == mark.records && digest == mark.digest
+    }
+}
+
+fn spool_error(path: &Path) -> impl FnOnce(std::io::Error) -> TransferError + '_ {
+    move |source| TransferError::Spool {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Reads one line into `buf` (without its newline), at most `max` bytes of it: the rest of a
+/// longer line is read and dropped. Returns the bytes consumed and whether the line was cut, or
+/// `None` at the end of the input.
+fn read_line_capped(
+    input: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<(u64, bool)>> {
+    let mut consumed = 0u64;
+    let mut cut = false;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok((consumed > 0).then_some((consumed, cut)));
+        }
+        let (chunk, newline) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (available.get(..i).unwrap_or_default(), true),
+            None => (available, false),
+        };
+        let room = max.saturating_sub(buf.len());
+        if chunk.len() > room {
+            cut = true;
+        }
+        buf.extend_from_slice(chunk.get(..chunk.len().min(room)).unwrap_or_default());
+        let used = chunk.len() + usize::from(newline);
+        input.consume(used);
+        consumed += used as u64;
+        if newline {
+            return Ok(Some((consumed, cut)));
+        }
+    }
+}
+
+/// What the validation pass made of one line.
+enum Line {
+    Blank,
+    /// Its subject_id is in the registry already: skipped.
+    Present,
+    New(Box<Subject>),
+    Bad(BadLine),
+}
+
+/// The ids an import's lines name, each with the line that named it first: a second line naming
+/// one is refused. 16 bytes of id and 8 of line a name (about 40 MB a million with the map's
+/// overhead), never the subjects.
+#[derive(Debug, Default)]
+struct Seen {
+    subjects: HashMap<[u8; ID_LEN], u64>,
+    listings: HashMap<[u8; ID_LEN], u64>,
+    investigations: HashMap<[u8; ID_LEN], u64>,
+}
+
+fn first_use(
+    seen: &mut HashMap<[u8; ID_LEN], u64>,
+    id: &Id,
+    line: u64,
+    field: &str,
+) -> Result<(), BadLine> {
+    match seen.entry(*id.bytes()) {
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(line);
+            Ok(())
+        }
+        std::collections::hash_map::Entry::Occupied(e) => Err(BadLine::new(
+            line,
+            field,
+            format!("{id} is also on line {}", e.get()),
+        )),
+    }
+}
+
+/// What the validation pass found.
+#[derive(Debug, Default)]
+struct Validated {
+    /// Lines that were not blank.
+    lines: u64,
+    records: u64,
+    skipped: u64,
+    bad: u64,
+    listed: Vec<BadLine>,
+    bytes: u64,
+    digest: [u8; 32],
 }
 
 fn record_in(p: &pb::Subject, v: &Vetting) -> Result<(Subject, Option<Id>)> {
@@ -141,6 +523,7 @@ fn import_in(
     tx: &crate::store::Tx<'_>,
     who: &Principal,
     now: i64,
+    audit_each: bool,
     (id, s, rec): &(Id, Subject, Option<MatchRecord>),
 ) -> crate::store::TxResult<bool, Error> {
     if tx.subject(id)?.is_some() {
@@ -185,132 +568,35 @@ fn import_in(
         subject: s.clone(),
         departure: None,
     })?;
-    let mut entry = AuditEntry::by(who, "import_subject");
-    entry.subject_ids = vec![s.subject_id.clone()];
-    tx.append_audit(now, entry)?;
+    if audit_each {
+        let mut entry = AuditEntry::by(who, "import_subject");
+        entry.subject_ids = vec![s.subject_id.clone()];
+        tx.append_audit(now, entry)?;
+    }
     Ok(true)
 }
-
-/// Parsed batches waiting for the writer, at most.
-const PARSED_AHEAD: usize = 4;
-
-/// A batch of parsed subjects and the line each came from; or why parsing stopped.
-type Parsed = Result<(Vec<pb::Subject>, Vec<usize>), TransferError>;
-
-/// Parses `input` into batches of [`IMPORT_BATCH`] and sends them; at a bad line (or a read
-/// error), sends the lines before it, then the error, and stops. Stops too when the receiver
-/// is gone.
-fn parse_lines(json: &SubjectJson, input: impl BufRead, out: &SyncSender<Parsed>) {
-    let mut batch: Vec<pb::Subject> = Vec::with_capacity(IMPORT_BATCH);
-    let mut lines: Vec<usize> = Vec::with_capacity(IMPORT_BATCH);
-    for (n, line) in input.lines().enumerate() {
-        let parsed = line
-            .map_err(|e| match e.kind() {
-                // Text that is not UTF-8 is a bad line like any other.
-                std::io::ErrorKind::InvalidData => TransferError::Line {
-                    line: n + 1,
-                    message: "not UTF-8".into(),
-                },
-                _ => TransferError::from(e),
-            })
-            .and_then(|line| {
-                if line.trim().is_empty() {
-                    return Ok(None);
-                }
-                json.from_line(&line)
-                    .map(Some)
-                    .map_err(|message| TransferError::Line {
-                        line: n + 1,
-                        message,
-                    })
-            });
-        match parsed {
-            Ok(None) => {}
-            Ok(Some(p)) => {
-                batch.push(p);
-                lines.push(n + 1);
-            }
-            Err(e) => {
-                let _ = out
-                    .send(Ok((std::mem::take(&mut batch), std::mem::take(&mut lines))))
-                    .and_then(|()| out.send(Err(e)));
-                return;
-            }
-        }
-        if batch.len() >= IMPORT_BATCH {
-            let full = (
-                std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH)),
-                std::mem::replace(&mut lines, Vec::with_capacity(IMPORT_BATCH)),
-            );
-            if out.send(Ok(full)).is_err() {
-                return;
-            }
-        }
-    }
-    let _ = out.send(Ok((batch, lines)));
-}
-
-/// One batch of [`Vetting::import_lines`]; when a record in it is refused, imports the batch one
-/// subject at a time to name the bad line and keep the ones before it.
-fn import_batch(
-    import: &mut BulkImport<'_>,
-    batch: &[pb::Subject],
-    lines: &[usize],
-    report: &mut ImportReport,
-) -> Result<(), TransferError> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    match import.add(batch) {
-        Ok(created) => {
-            report.created += created as u64;
-            report.skipped += (batch.len() - created) as u64;
-            return Ok(());
-        }
-        Err(e @ Error::Store(_)) => return Err(e.into()),
-        Err(_) => {}
-    }
-    for (p, line) in batch.iter().zip(lines) {
-        match import.add(std::slice::from_ref(p)) {
-            Ok(1) => report.created += 1,
-            Ok(_) => report.skipped += 1,
-            Err(e @ Error::Store(_)) => return Err(e.into()),
-            Err(e) => {
-                return Err(TransferError::Line {
-                    line: *line,
-                    message: e.to_string(),
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Subjects written per transaction by [`Vetting::import_lines`].
-pub const IMPORT_BATCH: usize = 512;
-
-/// Candidate-index entries a [`BulkImport`] collects before it writes them, sorted, to the
-/// index: about 140,000 listed people's worth (~500 MiB). The larger the window, the more
-/// entries land beside one another in the index, and sled inserts neighbours faster.
-pub const INDEX_WINDOW: usize = 4_000_000;
 
 /// A bulk import into a store no server is using, batch by batch. One at a time: the mark that
 /// the index is incomplete is one flag, and a check made while entries are pending would not
 /// see them (`vetting import` holds the store's lock, so no server can be reading it).
 ///
-/// Each batch is one transaction: its subjects, lookups, match records and audit events, all
-/// or none. One transaction for many subjects pays sled's per-transaction cost once. The
-/// candidate-index entries (most of the writes) are left out of the transactions, collected,
-/// and written in key order every [`INDEX_WINDOW`] entries and by [`BulkImport::finish`]; until
-/// `finish` returns, the index is marked incomplete, so an import that stops half-way (a crash,
-/// a kill, a full disk) leaves a store that refuses to open until `vetting reindex` (see
-/// [`crate::store::Tx::put_new_subject_unindexed`]).
+/// Each batch is one transaction: its subjects, lookups, match records, change-log records and
+/// (unless [`BulkImport::one_event`]) an audit event each, all or none. One transaction for
+/// many subjects pays sled's per-transaction cost once. The candidate-index entries (most of
+/// the writes) are left out of the transactions, collected, and written in key order every
+/// [`INDEX_WINDOW`] entries and by [`BulkImport::finish`]; until `finish` returns, the index is
+/// marked incomplete, so an import that stops half-way (a crash, a kill, a full disk) leaves a
+/// store that refuses to open until `vetting reindex` (see
+/// [`crate::store::Tx::put_new_subject_unindexed`]). `vetting import` goes further, all or
+/// nothing: see [`Vetting::import_lines_with`].
 #[derive(Debug)]
 pub struct BulkImport<'a> {
     v: &'a Vetting,
     who: &'a Principal,
     pending: IndexEntries,
     window: usize,
+    /// An audit event per subject (false: the caller records one for the whole import).
+    audit_each: bool,
     /// The previous window's entries, being written while the next batches' transactions run.
     writing: Option<std::thread::JoinHandle<Result<(), StoreError>>>,
 }
@@ -327,8 +613,15 @@ impl<'a> BulkImport<'a> {
             who,
             pending: IndexEntries::default(),
             window,
+            audit_each: true,
             writing: None,
         }
+    }
+
+    /// Writes no audit event per subject: the caller records one for the whole import.
+    fn one_event(mut self) -> Self {
+        self.audit_each = false;
+        self
     }
 
     /// Waits for the window being written, if any; its error, if it failed.
@@ -349,15 +642,26 @@ impl<'a> BulkImport<'a> {
             let (mut s, id) = record_in(p, v)?;
             let id = id.unwrap_or_else(|| Id::new(IdKind::Subject, &v.clock));
             s.subject_id = id.to_string();
+            records.push(s);
+        }
+        self.add_records(records)
+    }
+
+    /// [`BulkImport::add`] for records already validated, their ids set.
+    fn add_records(&mut self, subjects: Vec<Subject>) -> Result<usize> {
+        let v = self.v;
+        let mut records = Vec::with_capacity(subjects.len());
+        for s in subjects {
+            let id = Id::parse(IdKind::Subject, "subject_id", &s.subject_id)?;
             let rec = match_record_of(&s);
             records.push((id, s, rec));
         }
         let now = v.clock.now_ms();
-        let who = self.who;
+        let (who, audit_each) = (self.who, self.audit_each);
         let created = v.store.transact(|tx| {
             let mut created = Vec::new();
             for (i, r) in records.iter().enumerate() {
-                if import_in(tx, who, now, r)? {
+                if import_in(tx, who, now, audit_each, r)? {
                     created.push(i);
                 }
             }
@@ -371,22 +675,42 @@ impl<'a> BulkImport<'a> {
                 self.pending.add(id.bytes(), rec);
             }
         }
+        self.write_window_if_full()?;
+        Ok(created.len())
+    }
+
+    /// Collects again the index entries of a subject written before a crash (they may not all
+    /// be in the index; writing one twice is harmless).
+    fn add_written(&mut self, id: &Id) -> Result<()> {
+        if let Some(rec) = self.v.store.match_record(id.bytes())? {
+            self.pending.add(id.bytes(), &rec);
+        }
+        self.write_window_if_full()?;
+        Ok(())
+    }
+
+    fn write_window_if_full(&mut self) -> Result<(), StoreError> {
         if self.pending.len() >= self.window {
             // One window written at a time, beside the transactions: the two use the cores
             // better together than one after the other.
             self.wait_for_writer()?;
             let mut entries = std::mem::take(&mut self.pending);
-            let store = v.store.clone();
+            let store = self.v.store.clone();
             self.writing = Some(std::thread::spawn(move || store.write_index(&mut entries)));
         }
-        Ok(created.len())
+        Ok(())
+    }
+
+    /// Writes every index entry still waiting; the index stays marked incomplete.
+    fn write_pending(&mut self) -> Result<(), StoreError> {
+        self.wait_for_writer()?;
+        self.v.store.write_index(&mut self.pending)
     }
 
     /// Writes the index entries still waiting, makes everything durable and marks the index
     /// complete. Until it returns, the store will not open for serving.
     pub fn finish(mut self) -> Result<()> {
-        self.wait_for_writer()?;
-        self.v.store.write_index(&mut self.pending)?;
+        self.write_pending()?;
         self.v.store.index_complete()?;
         Ok(())
     }
@@ -401,45 +725,345 @@ impl Drop for BulkImport<'_> {
 }
 
 impl Vetting {
-    /// Imports JSON lines from `input`, [`IMPORT_BATCH`] subjects to a transaction; stops at the
-    /// first bad line, naming it (the lines before it stay imported).
-    ///
-    /// Lines are parsed on a second thread, a few batches ahead of the writes (parsing proto3
-    /// JSON costs about 36 µs a line). On two cores this measured no faster, since the index
-    /// writers already use both; it pays where there are more.
+    /// [`Vetting::import_lines_with`], without a progress bar or a known size.
     pub fn import_lines(
         &self,
         who: &Principal,
-        input: impl BufRead + Send,
+        input: impl BufRead,
     ) -> Result<ImportReport, TransferError> {
+        self.import_lines_with(who, input, None, &Progress::hidden())
+    }
+
+    /// Imports JSON lines from `input` (`size` bytes, if known, for the progress bar), all or
+    /// nothing, in two passes over it:
+    ///
+    /// 1. Every line is read once and validated: a `Subject` in proto3 JSON, its fields by the
+    ///    registry's rules, its subject_id, listing_ids and investigation_ids each named on one
+    ///    line only, and (for a subject not already here) its listing and investigation ids
+    ///    not already recorded. Subjects whose subject_id is here already are skipped. The
+    ///    records to write, with their ids assigned, go to the spool ([`SPOOL_FILE`], in the
+    ///    data directory), so the input (standard input too) is read only once and memory
+    ///    holds one line and the ids seen, never the subjects. Any bad line: every one is
+    ///    reported ([`TransferError::Refused`], the first [`MAX_LISTED`] named) and nothing
+    ///    is written.
+    /// 2. The spool is made durable and the store marked ([`crate::store::Store::begin_import`]);
+    ///    from the mark on, the store refuses to open for anything but finishing the import.
+    ///    The spool's records are written [`IMPORT_BATCH`] to a transaction, with their
+    ///    change-log records, then the candidate index; then one transaction writes the
+    ///    import's one audit event and lifts the mark, and everything becomes visible at once.
+    ///
+    /// Killed in pass 2, the import is finished by the next command that opens the store
+    /// ([`Vetting::finish_interrupted_import`]), from the spool: the records already written
+    /// are recognised by their ids, the rest written, the index entries of all written again.
+    pub fn import_lines_with(
+        &self,
+        who: &Principal,
+        input: impl BufRead,
+        size: Option<u64>,
+        progress: &Progress,
+    ) -> Result<ImportReport, TransferError> {
+        let mark = self.validate_and_mark(who, input, size, progress)?;
+        self.write_spool(&mark, progress, None)
+    }
+
+    /// Pass 1 of [`Vetting::import_lines_with`], then the mark: from here the import is
+    /// decided, and finished from its spool after a crash.
+    fn validate_and_mark(
+        &self,
+        who: &Principal,
+        input: impl BufRead,
+        size: Option<u64>,
+        progress: &Progress,
+    ) -> Result<ImportMark, TransferError> {
+        self.finish_interrupted_import(progress)?;
+        let path = self.spool_path();
+        let found = self
+            .validate_lines(input, &path, size, progress)
+            .inspect_err(|_| {
+                // Refused, or the input or the spool failed: nothing of it is kept.
+                let _ = std::fs::remove_file(&path);
+            })?;
+        let mut entry = AuditEntry::by(who, "import");
+        entry.client_ref = format!(
+            "{} lines: {} subjects imported, {} already present (skipped)",
+            found.lines, found.records, found.skipped
+        );
+        let mark = ImportMark {
+            records: found.records,
+            bytes: found.bytes,
+            digest: found.digest,
+            skipped: found.skipped,
+            entry,
+        };
+        let encoded = postcard::to_allocvec(&mark)
+            .map_err(|e| spool_error(&path)(std::io::Error::other(e)))?;
+        self.store.begin_import(&encoded).map_err(Error::from)?;
+        Ok(mark)
+    }
+
+    /// Finishes an import that a crash (or a failure of the machine: a full disk) stopped in
+    /// its write pass, from its spool; `None` when there is none. Every command that opens the
+    /// store calls it first. A spool left by an import stopped before its write pass is
+    /// removed.
+    pub fn finish_interrupted_import(
+        &self,
+        progress: &Progress,
+    ) -> Result<Option<ImportReport>, TransferError> {
+        let path = self.spool_path();
+        match self.store.import_mark().map_err(Error::from)? {
+            None => {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {
+                        tracing::info!("removed the spool of an import that never began writing")
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(spool_error(&path)(e)),
+                }
+                Ok(None)
+            }
+            Some(bytes) => {
+                let mark: ImportMark = postcard::from_bytes(&bytes)
+                    .map_err(|_| TransferError::SpoolDamaged(path.clone()))?;
+                tracing::warn!(
+                    subjects = mark.records,
+                    "an import stopped before it finished; finishing it"
+                );
+                let report = self.write_spool(&mark, progress, None)?;
+                tracing::info!(
+                    created = report.created,
+                    skipped = report.skipped,
+                    "the interrupted import is finished"
+                );
+                Ok(Some(report))
+            }
+        }
+    }
+
+    fn spool_path(&self) -> PathBuf {
+        let store = self.store.path();
+        store.parent().unwrap_or(store).join(SPOOL_FILE)
+    }
+
+    /// Pass 1 of [`Vetting::import_lines_with`].
+    fn validate_lines(
+        &self,
+        mut input: impl BufRead,
+        path: &Path,
+        size: Option<u64>,
+        progress: &Progress,
+    ) -> Result<Validated, TransferError> {
         let json = SubjectJson::new()?;
-        let (parsed_tx, parsed) = std::sync::mpsc::sync_channel(PARSED_AHEAD);
-        std::thread::scope(|scope| {
-            scope.spawn(move || parse_lines(&json, input, &parsed_tx));
-            let mut report = ImportReport::default();
-            let mut failure = None;
-            let mut import = BulkImport::new(self, who);
-            // Ends when the parser has sent everything, or (the receiver dropped on a break)
-            // makes the parser stop at its next batch.
-            for batch in parsed {
-                let imported = batch.and_then(|(subjects, lines)| {
-                    import_batch(&mut import, &subjects, &lines, &mut report)
-                });
-                if let Err(e) = imported {
-                    failure = Some(e);
-                    break;
+        let mut spool = SpoolWriter::create(path)?;
+        let mut seen = Seen::default();
+        let mut found = Validated::default();
+        let mut buf = Vec::new();
+        let (mut n, mut read) = (0u64, 0u64);
+        progress.start(
+            "validating",
+            size,
+            if size.is_some() {
+                "{spinner} {msg} [{bar:30}] {bytes}/{total_bytes} ({eta})"
+            } else {
+                "{spinner} {msg} {bytes}"
+            },
+        );
+        loop {
+            buf.clear();
+            let Some((consumed, cut)) = read_line_capped(&mut input, &mut buf, MAX_LINE_BYTES)?
+            else {
+                break;
+            };
+            n += 1;
+            read += consumed;
+            progress.at(read, n, size);
+            let line = if cut {
+                Line::Bad(BadLine::new(
+                    n,
+                    "json",
+                    format!("longer than {MAX_LINE_BYTES} bytes"),
+                ))
+            } else {
+                self.check_line(&json, &buf, n, &mut seen)?
+            };
+            match line {
+                Line::Blank => continue,
+                Line::Present => found.skipped += 1,
+                Line::New(subject) => {
+                    found.records += 1;
+                    // After a bad line nothing will be written: the spool is not worth writing.
+                    if found.bad == 0 {
+                        spool.write(&Spooled {
+                            line: n,
+                            subject: *subject,
+                        })?;
+                    }
+                }
+                Line::Bad(bad) => {
+                    found.bad += 1;
+                    if found.listed.len() < MAX_LISTED {
+                        found.listed.push(bad);
+                    }
                 }
             }
-            // What was imported before a refused line stays, indexed and durable. After a store
-            // failure nothing more is written: the index stays marked incomplete, for a reindex.
-            if let Some(TransferError::Service(e @ Error::Store(_))) = failure {
-                return Err(e.into());
+            found.lines += 1;
+        }
+        progress.end(read, n, size);
+        if found.bad > 0 {
+            drop(spool);
+            return Err(TransferError::Refused {
+                more: found.bad - found.listed.len() as u64,
+                listed: found.listed,
+                lines: found.lines,
+            });
+        }
+        (found.bytes, found.digest) = spool.finish()?;
+        Ok(found)
+    }
+
+    /// Validates line `n` (see [`Vetting::import_lines_with`]).
+    fn check_line(
+        &self,
+        json: &SubjectJson,
+        buf: &[u8],
+        n: u64,
+        seen: &mut Seen,
+    ) -> Result<Line, TransferError> {
+        let Ok(text) = std::str::from_utf8(buf) else {
+            return Ok(Line::Bad(BadLine::new(n, "json", "not UTF-8")));
+        };
+        if text.trim().is_empty() {
+            return Ok(Line::Blank);
+        }
+        let p = match json.from_line(text) {
+            Ok(p) => p,
+            Err(problem) => return Ok(Line::Bad(BadLine::new(n, "json", problem))),
+        };
+        let (mut s, id) = match record_in(&p, self) {
+            Ok(r) => r,
+            Err(e @ Error::Store(_)) => return Err(e.into()),
+            Err(e) => return Ok(Line::Bad(BadLine::of(n, e))),
+        };
+        if let Some(id) = &id {
+            if let Err(bad) = first_use(&mut seen.subjects, id, n, "subject_id") {
+                return Ok(Line::Bad(bad));
             }
-            import.finish()?;
-            match failure {
-                Some(e) => Err(e),
-                None => Ok(report),
+            if self.store.subject(id).map_err(Error::from)?.is_some() {
+                return Ok(Line::Present);
             }
+        }
+        for (i, (l, named)) in s.listings.iter().zip(&p.listings).enumerate() {
+            if named.listing_id.is_empty() {
+                continue;
+            }
+            let field = format!("listings[{i}].listing_id");
+            let lid = Id::parse(IdKind::Listing, &field, &l.listing_id).map_err(Error::from)?;
+            if let Err(bad) = first_use(&mut seen.listings, &lid, n, &field) {
+                return Ok(Line::Bad(bad));
+            }
+            if self.store.has_listing(&lid).map_err(Error::from)? {
+                return Ok(Line::Bad(BadLine::new(
+                    n,
+                    &field,
+                    format!("{lid} already belongs to another subject"),
+                )));
+            }
+        }
+        for (i, (inv, named)) in s.investigations.iter().zip(&p.investigations).enumerate() {
+            if named.investigation_id.is_empty() {
+                continue;
+            }
+            let field = format!("investigations[{i}].investigation_id");
+            let iid = Id::parse(IdKind::Investigation, &field, &inv.investigation_id)
+                .map_err(Error::from)?;
+            if let Err(bad) = first_use(&mut seen.investigations, &iid, n, &field) {
+                return Ok(Line::Bad(bad));
+            }
+            if self.store.has_investigation(&iid).map_err(Error::from)? {
+                return Ok(Line::Bad(BadLine::new(
+                    n,
+                    &field,
+                    format!("{iid} already belongs to another subject"),
+                )));
+            }
+        }
+        let id = id.unwrap_or_else(|| Id::new(IdKind::Subject, &self.clock));
+        s.subject_id = id.to_string();
+        Ok(Line::New(Box::new(s)))
+    }
+
+    /// Pass 2 of [`Vetting::import_lines_with`], the store marked: writes the spool's records
+    /// (those not written before a crash), the index, then the audit event with the end of the
+    /// mark. `stop_after` batches, it returns as a kill would leave it (tests).
+    fn write_spool(
+        &self,
+        mark: &ImportMark,
+        progress: &Progress,
+        stop_after: Option<usize>,
+    ) -> Result<ImportReport, TransferError> {
+        let path = self.spool_path();
+        let mut spool = SpoolReader::open(&path, mark)?;
+        let who = Principal {
+            key_id: mark.entry.key_id.clone(),
+            organisation: mark.entry.organisation.clone(),
+            role: crate::core::principal::Role::Admin,
+            client_certificate: None,
+        };
+        let mut import = BulkImport::new(self, &who).one_event();
+        progress.start(
+            "writing",
+            Some(mark.records),
+            "{spinner} {msg} [{bar:30}] {pos}/{len} subjects ({eta})",
+        );
+        let (mut done, mut batches) = (0u64, 0usize);
+        let mut batch = Vec::with_capacity(IMPORT_BATCH);
+        loop {
+            let next = spool.next()?;
+            let end = next.is_none();
+            if let Some(rec) = next {
+                // Written before a crash: only its index entries again.
+                let id = Id::parse(IdKind::Subject, "subject_id", &rec.subject.subject_id)
+                    .map_err(Error::from)?;
+                if self.store.subject(&id).map_err(Error::from)?.is_some() {
+                    import.add_written(&id)?;
+                    done += 1;
+                } else {
+                    batch.push(rec.subject);
+                }
+            }
+            if batch.len() >= IMPORT_BATCH || (end && !batch.is_empty()) {
+                done += batch.len() as u64;
+                import.add_records(std::mem::take(&mut batch))?;
+                batches += 1;
+                if stop_after.is_some_and(|s| batches >= s) {
+                    return Ok(ImportReport::default());
+                }
+            }
+            progress.at(done, done, Some(mark.records));
+            if end {
+                break;
+            }
+        }
+        if !spool.matches(mark) {
+            return Err(TransferError::SpoolDamaged(path));
+        }
+        import.write_pending().map_err(Error::from)?;
+        drop(import);
+        self.store.sync().map_err(Error::from)?;
+        let now = self.clock.now_ms();
+        self.store.transact::<_, Error>(|tx| {
+            tx.end_import()?;
+            tx.append_audit(now, mark.entry.clone())?;
+            Ok(())
+        })?;
+        self.store.sync().map_err(Error::from)?;
+        progress.end(done, done, Some(mark.records));
+        if let Err(e) = std::fs::remove_file(&path) {
+            // Harmless: the next import removes it.
+            tracing::warn!(error = %e, "cannot remove the import's spool");
+        }
+        Ok(ImportReport {
+            created: mark.records,
+            skipped: mark.skipped,
         })
     }
 
@@ -750,20 +1374,26 @@ mod fuzz {
     }
 
     #[test]
-    fn a_line_that_is_not_utf8_is_named_by_its_number() {
+    fn a_line_that_is_not_utf8_is_named_by_its_number_and_nothing_is_written() {
         let (_dir, v) = fuzz::registry();
         let count = v.store.subject_count();
         let mut input = good_line("First").into_bytes();
         input.extend(b"\n{\"name\":{\"familyName\":\"Sm\xffth\"}}\n");
         input.extend(good_line("Third").into_bytes());
         match v.import_lines(&fuzz::registrar(), Cursor::new(input)) {
-            Err(TransferError::Line { line: 2, message }) => assert_eq!(message, "not UTF-8"),
+            Err(TransferError::Refused {
+                listed,
+                more: 0,
+                lines: 3,
+            }) => {
+                assert_eq!(listed, vec![BadLine::new(2, "json", "not UTF-8")]);
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(
             v.store.subject_count(),
-            count + 1,
-            "the line before it stays"
+            count,
+            "the line before it is not written"
         );
     }
 
@@ -797,10 +1427,10 @@ mod fuzz {
         });
     }
 
-    /// Good lines, then any line, then good lines: the import stops at the line (naming it)
-    /// unless it imports, keeps every line before it, and writes nothing of it or after it.
+    /// Good lines, then any line, then good lines: the import writes every line, or (the line
+    /// refused, named by its number) none of them.
     #[test]
-    fn an_import_stops_at_a_bad_line_and_keeps_exactly_the_lines_before_it() {
+    fn an_import_with_any_bad_line_writes_nothing() {
         let (_dir, v) = fuzz::registry();
         let who = fuzz::registrar();
         let cases = (0..4usize, line_bytes(), 0..3usize);
@@ -825,13 +1455,471 @@ mod fuzz {
                     let lines = before + after + usize::from(!blank);
                     prop_assert_eq!((report.created + report.skipped) as usize, lines);
                 }
-                Err(TransferError::Line { line, .. }) => {
-                    prop_assert_eq!(line, before + 1);
-                    prop_assert_eq!(written, before as u64);
+                Err(TransferError::Refused { listed, more, .. }) => {
+                    let lines: Vec<u64> = listed.iter().map(|b| b.line).collect();
+                    prop_assert_eq!(lines, vec![before as u64 + 1]);
+                    prop_assert_eq!(more, 0);
+                    prop_assert_eq!(written, 0);
                 }
                 Err(e) => return Err(TestCaseError::fail(format!("{e:?}"))),
             }
             Ok(())
         });
+    }
+}
+
+#[cfg(test)]
+mod all_or_nothing {
+    //! `vetting import` validates every line before it writes any, names every bad line with
+    //! its field, refuses ids named twice, reads its input once, records one audit event, and
+    //! is finished from its spool after a crash in its write pass.
+
+    use std::io::Cursor;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::core::clock::Clock;
+    use crate::fuzz;
+    use crate::store::{Store, StoreOptions};
+
+    /// A listed person, `i` in their family name and date of birth, with no ids.
+    fn person(i: usize) -> Value {
+        json!({
+            "name": {"givenNames": "Alan", "familyName": format!("Imported{i}")},
+            "dateOfBirth": {"year": 1980, "month": 1, "day": 1 + i % 28},
+            "listings": [{"list": "BARRED_LIST", "organisation": "Kent Police",
+                "role": "POLICE_OFFICER", "decisionDate": {"year": 2024, "month": 5, "day": 1},
+                "reason": "Dishonesty"}],
+            "investigations": [{"organisation": "Kent Police", "reference": format!("PSD/{i}"),
+                "openedOn": {"year": 2025, "month": 1, "day": 3}}],
+        })
+    }
+
+    /// An id of `kind` made from `i` (the same in every run).
+    fn id(kind: IdKind, i: usize) -> String {
+        let mut b = [0u8; ID_LEN];
+        b[8..].copy_from_slice(&(i as u64).to_be_bytes());
+        b[0] = 1;
+        Id::from_bytes(kind, b).to_string()
+    }
+
+    /// [`person`] `i` with its subject, listing and investigation ids given.
+    fn person_with_ids(i: usize) -> Value {
+        let mut v = person(i);
+        v["subjectId"] = id(IdKind::Subject, i).into();
+        v["listings"][0]["listingId"] = id(IdKind::Listing, i).into();
+        v["investigations"][0]["investigationId"] = id(IdKind::Investigation, i).into();
+        v
+    }
+
+    fn lines(values: &[Value]) -> Cursor<Vec<u8>> {
+        let text: Vec<String> = values.iter().map(Value::to_string).collect();
+        Cursor::new((text.join("\n") + "\n").into_bytes())
+    }
+
+    fn refused(r: Result<ImportReport, TransferError>) -> (Vec<(u64, String)>, u64, u64) {
+        match r {
+            Err(TransferError::Refused {
+                listed,
+                more,
+                lines,
+            }) => (
+                listed.into_iter().map(|b| (b.line, b.field)).collect(),
+                more,
+                lines,
+            ),
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    /// What an import could have changed.
+    fn state(v: &Vetting) -> (usize, u64, u64, u64) {
+        (
+            v.store.subject_count(),
+            v.store.audit_len(),
+            v.store.change_head().unwrap(),
+            v.store.data_version().unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_bad_line_2_means_nothing_is_written() {
+        let (_dir, v) = fuzz::registry();
+        let before = state(&v);
+        let mut bad = person(2);
+        bad["dateOfBirth"]["month"] = 13.into();
+        let r = v.import_lines(&fuzz::registrar(), lines(&[person(1), bad, person(3)]));
+        assert_eq!(
+            refused(r),
+            (vec![(2, "date_of_birth.month".to_owned())], 0, 3)
+        );
+        assert_eq!(
+            state(&v),
+            before,
+            "line 1 is not written, nor anything else"
+        );
+        assert!(!v.spool_path().exists(), "the spool is removed");
+    }
+
+    #[test]
+    fn every_bad_line_is_named_with_its_field() {
+        let (_dir, v) = fuzz::registry();
+        let before = state(&v);
+        let mut month = person(2);
+        month["dateOfBirth"]["month"] = 13.into();
+        let mut list = person(5);
+        list["listings"][0]["list"] = "LIST_KIND_UNSPECIFIED".into();
+        let mut removed = person(6);
+        removed["listings"][0]["state"] = "REMOVED".into();
+        let mut closed = person(7);
+        closed["investigations"][0]["state"] = "CLOSED".into();
+        let mut subject_id = person(8);
+        subject_id["subjectId"] = "not-an-id".into();
+        let mut text: Vec<String> = [person(1), month, person(3)]
+            .iter()
+            .map(Value::to_string)
+            .collect();
+        text.push("{not json".into());
+        text.extend(
+            [list, removed, closed, subject_id]
+                .iter()
+                .map(Value::to_string),
+        );
+        let input = Cursor::new(text.join("\n").into_bytes());
+        let (listed, more, n) = refused(v.import_lines(&fuzz::registrar(), input));
+        let expected = [
+            (2, "date_of_birth.month"),
+            (4, "json"),
+            (5, "listings[0].list"),
+            (6, "listings[0].removal_reason"),
+            (7, "investigations[0].outcome"),
+            (8, "subject_id"),
+        ];
+        let expected: Vec<(u64, String)> = expected
+            .iter()
+            .map(|(l, f)| (*l, (*f).to_owned()))
+            .collect();
+        assert_eq!((listed, more, n), (expected, 0, 8));
+        assert_eq!(state(&v), before);
+    }
+
+    #[test]
+    fn the_bad_lines_listed_are_capped_and_the_rest_counted() {
+        let (_dir, v) = fuzz::registry();
+        let mut values = vec![person(0)];
+        values.extend((1..=150).map(|i| {
+            let mut bad = person(i);
+            bad["name"]["familyName"] = "".into();
+            bad
+        }));
+        let r = v.import_lines(&fuzz::registrar(), lines(&values));
+        let message = r.as_ref().map(|_| ()).unwrap_err().to_string();
+        assert_eq!(message, "150 of 151 lines refused; nothing was imported");
+        let (listed, more, n) = refused(r);
+        assert_eq!((listed.len(), more, n), (MAX_LISTED, 50, 151));
+        assert_eq!(listed[0], (2, "name.family_name".to_owned()));
+        assert_eq!(listed[99].0, 101);
+    }
+
+    #[test]
+    fn ids_named_on_two_lines_are_refused() {
+        let (_dir, v) = fuzz::registry();
+        let before = state(&v);
+        let mut same_subject = person_with_ids(3);
+        same_subject["subjectId"] = id(IdKind::Subject, 1).into();
+        let mut same_listing = person_with_ids(4);
+        same_listing["listings"][0]["listingId"] = id(IdKind::Listing, 2).into();
+        let mut same_investigation = person_with_ids(5);
+        same_investigation["investigations"][0]["investigationId"] =
+            id(IdKind::Investigation, 1).into();
+        // Twice on one line is twice too.
+        let mut twice = person_with_ids(6);
+        let l = twice["listings"][0].clone();
+        twice["listings"].as_array_mut().unwrap().push(l);
+        let values = [
+            person_with_ids(1),
+            person_with_ids(2),
+            same_subject,
+            same_listing,
+            same_investigation,
+            twice,
+        ];
+        let r = v.import_lines(&fuzz::registrar(), lines(&values));
+        let Err(TransferError::Refused { listed, .. }) = r else {
+            panic!("{r:?}")
+        };
+        let got: Vec<String> = listed.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            got,
+            [
+                format!(
+                    "line 3: subject_id: {} is also on line 1",
+                    id(IdKind::Subject, 1)
+                ),
+                format!(
+                    "line 4: listings[0].listing_id: {} is also on line 2",
+                    id(IdKind::Listing, 2)
+                ),
+                format!(
+                    "line 5: investigations[0].investigation_id: {} is also on line 1",
+                    id(IdKind::Investigation, 1)
+                ),
+                format!(
+                    "line 6: listings[1].listing_id: {} is also on line 6",
+                    id(IdKind::Listing, 6)
+                ),
+            ]
+        );
+        assert_eq!(state(&v), before);
+    }
+
+    #[test]
+    fn a_listing_or_investigation_id_of_another_subject_is_refused() {
+        let (_dir, v) = fuzz::registry();
+        let who = fuzz::registrar();
+        let report = v.import_lines(&who, lines(&[person_with_ids(1)])).unwrap();
+        assert_eq!(
+            report,
+            ImportReport {
+                created: 1,
+                skipped: 0
+            }
+        );
+        let before = state(&v);
+        // A new subject that names person 1's listing; another, person 1's investigation.
+        let mut listing = person_with_ids(2);
+        listing["listings"][0]["listingId"] = id(IdKind::Listing, 1).into();
+        let mut investigation = person_with_ids(3);
+        investigation["investigations"][0]["investigationId"] = id(IdKind::Investigation, 1).into();
+        let r = v.import_lines(&who, lines(&[listing, investigation]));
+        assert_eq!(
+            refused(r).0,
+            vec![
+                (1, "listings[0].listing_id".to_owned()),
+                (2, "investigations[0].investigation_id".to_owned())
+            ]
+        );
+        assert_eq!(state(&v), before);
+    }
+
+    #[test]
+    fn a_rerun_skips_what_is_there_and_counts_it() {
+        let (_dir, v) = fuzz::registry();
+        let who = fuzz::registrar();
+        let values: Vec<Value> = (0..5).map(person_with_ids).collect();
+        let first = v.import_lines(&who, lines(&values)).unwrap();
+        assert_eq!(
+            first,
+            ImportReport {
+                created: 5,
+                skipped: 0
+            }
+        );
+        let before = state(&v);
+        let again = v.import_lines(&who, lines(&values)).unwrap();
+        assert_eq!(
+            again,
+            ImportReport {
+                created: 0,
+                skipped: 5
+            }
+        );
+        let after = state(&v);
+        assert_eq!(
+            (after.0, after.2),
+            (before.0, before.2),
+            "nothing new written"
+        );
+        assert_eq!(after.1, before.1 + 1, "the re-run is audited too");
+    }
+
+    #[test]
+    fn an_import_is_one_audit_event_by_the_operator() {
+        let (_dir, v) = fuzz::registry();
+        let who = fuzz::registrar();
+        let before = state(&v);
+        let n = IMPORT_BATCH + 88;
+        let values: Vec<Value> = (0..n).map(person).collect();
+        let report = v.import_lines(&who, lines(&values)).unwrap();
+        assert_eq!(
+            report,
+            ImportReport {
+                created: n as u64,
+                skipped: 0
+            }
+        );
+        let after = state(&v);
+        assert_eq!(after.0, before.0 + n);
+        assert_eq!(after.1, before.1 + 1, "one audit event");
+        assert_eq!(
+            after.2,
+            before.2 + n as u64,
+            "a change-log record a subject"
+        );
+        v.store.settle_audit().unwrap();
+        let (_, last) = v.store.audit_from(after.1).next().unwrap().unwrap();
+        let e = last.unwrap().entry;
+        assert_eq!(
+            (e.action.as_str(), e.key_id.as_str()),
+            ("import", "key_fuzz")
+        );
+        assert_eq!(
+            e.client_ref,
+            format!("{n} lines: {n} subjects imported, 0 already present (skipped)")
+        );
+        assert!(v.verify_audit_log().unwrap().intact);
+    }
+
+    /// Standard input, read once: a reader that fails if read again after its end.
+    #[test]
+    fn the_input_is_read_once_and_spooled() {
+        struct Once {
+            data: Cursor<Vec<u8>>,
+            ended: bool,
+        }
+        impl Read for Once {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                assert!(!self.ended, "read again after its end");
+                let n = self.data.read(buf)?;
+                self.ended = n == 0;
+                Ok(n)
+            }
+        }
+        let (_dir, v) = fuzz::registry();
+        let values: Vec<Value> = (0..IMPORT_BATCH * 2 + 1).map(person).collect();
+        let input = Once {
+            data: lines(&values),
+            ended: false,
+        };
+        let report = v
+            .import_lines(&fuzz::registrar(), BufReader::with_capacity(64, input))
+            .unwrap();
+        assert_eq!(report.created, values.len() as u64);
+        assert!(!v.spool_path().exists(), "the spool is removed at the end");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_refused_without_holding_it() {
+        let mut input = Cursor::new(b"ab\ncdefgh\n\nij".to_vec());
+        let mut buf = Vec::new();
+        let mut got = Vec::new();
+        while let Some((consumed, cut)) = read_line_capped(&mut input, &mut buf, 4).unwrap() {
+            got.push((String::from_utf8(buf.clone()).unwrap(), consumed, cut));
+            buf.clear();
+        }
+        let want = [
+            ("ab", 3, false),
+            ("cdef", 7, true),
+            ("", 1, false),
+            ("ij", 2, false),
+        ];
+        let want: Vec<(String, u64, bool)> = want
+            .iter()
+            .map(|(s, n, c)| ((*s).to_owned(), *n, *c))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    fn empty_registry(dir: &Path) -> Vetting {
+        let opts = StoreOptions {
+            cache_bytes: 16 * 1024 * 1024,
+            ..StoreOptions::default()
+        };
+        let store = Store::open(&dir.join("store"), opts).unwrap();
+        Vetting::new(store, Clock::fixed(fuzz::NOW_MS))
+    }
+
+    /// The trees an import writes, as digests.
+    fn digests(v: &Vetting) -> Vec<[u8; 32]> {
+        v.store.settle_audit().unwrap();
+        [
+            "subjects",
+            "listings",
+            "investigations",
+            "match_records",
+            "index",
+            "changes",
+            "audit",
+        ]
+        .iter()
+        .map(|t| v.store.tree_digest(t).unwrap())
+        .collect()
+    }
+
+    /// Killed after its first batch: the store refuses to open for anything but finishing it,
+    /// and once finished holds exactly what an import never interrupted holds.
+    #[test]
+    fn an_import_stopped_in_its_write_pass_is_finished_at_the_next_open() {
+        let who = fuzz::registrar();
+        let n = IMPORT_BATCH * 2 + 50;
+        let values: Vec<Value> = (0..n).map(person_with_ids).collect();
+
+        let whole = tempfile::tempdir().unwrap();
+        let v = empty_registry(whole.path());
+        v.import_lines(&who, lines(&values)).unwrap();
+        let expected = digests(&v);
+        drop(v);
+
+        let dir = tempfile::tempdir().unwrap();
+        let v = empty_registry(dir.path());
+        let progress = Progress::hidden();
+        let mark = v
+            .validate_and_mark(&who, lines(&values), None, &progress)
+            .unwrap();
+        v.write_spool(&mark, &progress, Some(1)).unwrap();
+        assert_eq!(v.store.subject_count(), IMPORT_BATCH, "one batch written");
+        drop(v);
+
+        let path = dir.path().join("store");
+        match Store::open(&path, StoreOptions::default()) {
+            Err(e @ StoreError::ImportInterrupted(_)) => {
+                assert!(e.to_string().contains("none of it is visible"), "{e}");
+            }
+            other => panic!("opened a store with an import half-written: {other:?}"),
+        }
+        let opts = StoreOptions {
+            allow_interrupted_import: true,
+            ..StoreOptions::default()
+        };
+        let v = Vetting::new(
+            Store::open(&path, opts).unwrap(),
+            Clock::fixed(fuzz::NOW_MS),
+        );
+        let report = v.finish_interrupted_import(&progress).unwrap();
+        assert_eq!(
+            report,
+            Some(ImportReport {
+                created: n as u64,
+                skipped: 0
+            })
+        );
+        assert_eq!(digests(&v), expected, "the same as an import never stopped");
+        assert!(!v.spool_path().exists());
+        assert_eq!(v.finish_interrupted_import(&progress).unwrap(), None);
+        drop(v);
+        Store::open(&path, StoreOptions::default()).unwrap();
+    }
+
+    /// A spool that is not what the mark says is never written from.
+    #[test]
+    fn a_damaged_spool_is_refused_and_the_store_stays_marked() {
+        let who = fuzz::registrar();
+        let dir = tempfile::tempdir().unwrap();
+        let v = empty_registry(dir.path());
+        let progress = Progress::hidden();
+        let values: Vec<Value> = (0..3).map(person_with_ids).collect();
+        let mark = v
+            .validate_and_mark(&who, lines(&values), None, &progress)
+            .unwrap();
+        let mut bytes = std::fs::read(v.spool_path()).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(v.spool_path(), bytes).unwrap();
+        match v.write_spool(&mark, &progress, None) {
+            Err(TransferError::SpoolDamaged(_)) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(v.store.import_mark().unwrap().is_some(), "still marked");
     }
 }

@@ -29,6 +29,7 @@ impl From<Error> for Status {
                 | StoreError::Foreign(_)
                 | StoreError::IndexOutdated { .. }
                 | StoreError::IndexIncomplete(_)
+                | StoreError::ImportInterrupted(_)
                 | StoreError::IndexWriter
                 | StoreError::Corrupt { .. }
                 | StoreError::Journal { .. }

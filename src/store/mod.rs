@@ -69,6 +69,9 @@ const META_CHANGE_HEAD: &[u8] = b"change_head";
 const META_INDEX_INCOMPLETE: &[u8] = b"index_incomplete";
 /// The newest check-journal file whose events are in the store (see [`journal`]).
 const META_JOURNAL_REPLAYED: &[u8] = b"journal_replayed";
+/// Present while an all-or-nothing import is being written: what the importer needs to finish
+/// it (opaque to the store, see [`Store::begin_import`]).
+const META_IMPORT: &[u8] = b"import_in_progress";
 
 /// Journaled audit events moved into the audit trees per transaction.
 const MOVE_BATCH: usize = 2048;
@@ -95,6 +98,10 @@ pub enum StoreError {
         "the candidate index in {0} is incomplete (a bulk import stopped before it finished): run `vetting reindex --data-dir {0}`"
     )]
     IndexIncomplete(PathBuf),
+    #[error(
+        "an import into data directory {0} stopped before it finished, and none of it is visible: `vetting serve`, `vetting import` or `vetting export` on the directory finishes it first"
+    )]
+    ImportInterrupted(PathBuf),
     #[error("a thread writing the candidate index failed")]
     IndexWriter,
     #[error("corrupt record in tree {tree}")]
@@ -128,6 +135,9 @@ pub struct StoreOptions {
     /// next round) before its answer, rather than only in the kernel's page cache: survives a
     /// power cut, costs a shared fsync.
     pub sync_checks: bool,
+    /// Open a store marked by an import that did not finish (to finish it, see
+    /// [`Store::begin_import`]); otherwise such a store is refused.
+    pub allow_interrupted_import: bool,
 }
 
 impl Default for StoreOptions {
@@ -137,6 +147,7 @@ impl Default for StoreOptions {
             allow_outdated_index: false,
             temporary: false,
             sync_checks: false,
+            allow_interrupted_import: false,
         }
     }
 }
@@ -411,6 +422,9 @@ impl Store {
             enrolment_keys: open("enrolment_keys")?,
             alerts: open("alerts")?,
         };
+        if t.meta.contains_key(META_IMPORT)? && !opts.allow_interrupted_import {
+            return Err(StoreError::ImportInterrupted(data_dir_of(path)));
+        }
         check_format(&db, &t, path, opts.allow_outdated_index)?;
         let journal_error = |source| StoreError::Journal {
             path: path.join(journal::DIR),
@@ -1221,6 +1235,30 @@ impl Store {
         Ok(())
     }
 
+    /// Marks the store as holding an import being written, with `mark` (what the importer needs
+    /// to finish it), durably. While marked, the store refuses to open unless
+    /// [`StoreOptions::allow_interrupted_import`], so nothing of the import is seen before
+    /// [`Tx::end_import`] commits.
+    pub fn begin_import(&self, mark: &[u8]) -> Result<(), StoreError> {
+        self.t.meta.insert(META_IMPORT, mark)?;
+        self.sync()
+    }
+
+    /// The mark of an import being written, if any (see [`Store::begin_import`]).
+    pub fn import_mark(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.t.meta.get(META_IMPORT)?.map(|v| v.to_vec()))
+    }
+
+    /// Whether a listing with this id is recorded (under any subject).
+    pub fn has_listing(&self, id: &Id) -> Result<bool, StoreError> {
+        Ok(self.t.listings.contains_key(id.bytes())?)
+    }
+
+    /// Whether an investigation with this id is recorded (under any subject).
+    pub fn has_investigation(&self, id: &Id) -> Result<bool, StoreError> {
+        Ok(self.t.investigations.contains_key(id.bytes())?)
+    }
+
     /// Reads what a check reads (the candidate index, the match records, the subjects) and the
     /// subject index of the audit trail, where a check that finds someone writes, from end to
     /// end, so that sled's page cache holds it and the first checks after a start do not wait
@@ -1436,7 +1474,11 @@ fn check_format(
                     expected: index_version,
                 });
             }
-            if t.meta.contains_key(META_INDEX_INCOMPLETE)? && !allow_outdated_index {
+            // An import being finished leaves the index incomplete until its end.
+            if t.meta.contains_key(META_INDEX_INCOMPLETE)?
+                && !allow_outdated_index
+                && !t.meta.contains_key(META_IMPORT)?
+            {
                 return Err(StoreError::IndexIncomplete(data_dir_of(path)));
             }
         }
@@ -1772,6 +1814,15 @@ impl Tx<'_> {
         } else {
             self.append_audit(e.at_ms, e.entry.clone()).map(|_| ())
         }
+    }
+
+    /// Ends an import begun by [`Store::begin_import`]: lifts its mark and the mark that the
+    /// candidate index is incomplete. The caller has written (and synced) every index entry
+    /// first; the import becomes visible when this transaction commits.
+    pub fn end_import<E: From<StoreError>>(&self) -> TxResult<(), E> {
+        self.meta.remove(META_IMPORT)?;
+        self.meta.remove(META_INDEX_INCOMPLETE)?;
+        Ok(())
     }
 
     /// Appends `change` to the change log as its next record (its `sequence` is set here) and

@@ -1,6 +1,7 @@
 //! `vetting import` and `vetting export` through the real binary: batches larger than one
-//! transaction, re-runs that skip what is there, and a bad line that is named while the lines
-//! before it stay imported.
+//! transaction, re-runs that skip what is there, an import with bad lines that names each of
+//! them and writes nothing (a server started afterwards sees nothing of it), one audit event
+//! an import, and an import killed while writing that the next command finishes.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -128,7 +129,7 @@ fn import_export_round_trip_in_batches() {
     };
     assert_eq!(ids(&export(&copy)), ids(&first));
 
-    // The audit trail holds one event per imported subject and stays intact.
+    // The audit trail holds one event per import and stays intact.
     let out = vetting(&["verify-audit"], &copy);
     assert!(
         out.status.success(),
@@ -137,43 +138,218 @@ fn import_export_round_trip_in_batches() {
     );
 }
 
+/// `vetting import` with `input` on standard input.
+fn import_stdin(data: &Path, input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vetting"))
+        .args(["import", "-", "--data-dir"])
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+/// What a server started on `data` serves: its subjects (as a registrar) and the import events
+/// of the command line's operator (as an auditor).
+fn served(
+    data: &Path,
+    log_dir: &Path,
+) -> (Vec<vetting::pb::Subject>, Vec<vetting::pb::AuditEvent>) {
+    use crate::harness::*;
+    use vetting::auth::Role;
+    let registrar = key_in(data, Role::Registrar, REGISTRAR_ORG);
+    let auditor = key_in(data, Role::Auditor, AUDITOR_ORG);
+    let server = ChildServer::start(data, log_dir);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let channel = server.channel().await;
+        let subjects = all_subjects(&channel, &registrar.token).await;
+        let imports = all_audit_events(&channel, &auditor.token, "local operator")
+            .await
+            .into_iter()
+            .filter(|e| e.action.starts_with("import"))
+            .collect();
+        assert!(verify_audit(&channel, &auditor.token).await.intact);
+        (subjects, imports)
+    })
+}
+
 #[test]
-fn a_bad_line_is_named_and_the_lines_before_it_stay() {
+fn a_bad_line_is_named_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let file = dir.path().join("in.jsonl");
     let bad_date = line(2).replace(r#""month": 1"#, r#""month": 13"#);
+    let bad_list = line(4).replace("BARRED_LIST", "NO_SUCH_LIST");
     std::fs::write(
         &file,
-        [line(0), line(1), bad_date, line(3)].join("\n") + "\n",
+        [
+            line(0),
+            line(1),
+            bad_date,
+            line(3),
+            bad_list,
+            "{not json".into(),
+        ]
+        .join("\n")
+            + "\n",
     )
     .unwrap();
     let out = vetting(&["import", file.to_str().unwrap()], &data);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(stderr.contains("line 3"), "{stderr}");
-    assert!(stderr.contains("date_of_birth"), "{stderr}");
-    assert_eq!(export(&data).len(), 2);
-    // The lines before the bad one are indexed, not only stored.
-    {
-        let store = vetting::store::Store::open(
-            &data.join("store"),
-            vetting::store::StoreOptions::default(),
-        )
-        .unwrap();
-        let v = vetting::service::Vetting::new(store, vetting::core::clock::Clock::System);
-        assert_found(&v, 0);
-        assert_found(&v, 1);
-    }
+    assert_eq!(out.status.code(), Some(65), "{stderr}");
+    let named: Vec<&str> = stderr.lines().filter(|l| l.starts_with("line ")).collect();
+    assert_eq!(named.len(), 3, "{stderr}");
+    assert!(
+        named[0].starts_with("line 3: date_of_birth.month: "),
+        "{stderr}"
+    );
+    assert!(named[1].starts_with("line 5: json: "), "{stderr}");
+    assert!(named[2].starts_with("line 6: json: "), "{stderr}");
+    assert!(
+        stderr.contains("vetting: 3 of 6 lines refused; nothing was imported"),
+        "{stderr}"
+    );
+    assert!(export(&data).is_empty(), "line 1 is not written");
 
-    // Malformed JSON is named the same way.
-    let file = dir.path().join("broken.jsonl");
-    std::fs::write(&file, format!("{}\n{{not json\n", line(10))).unwrap();
-    let out = vetting(&["import", file.to_str().unwrap()], &data);
+    // The same on standard input.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let out = import_stdin(&data, &text);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(stderr.contains("line 2"), "{stderr}");
-    assert_eq!(export(&data).len(), 3);
+    assert_eq!(out.status.code(), Some(65), "{stderr}");
+    assert!(stderr.contains("line 3: date_of_birth.month: "), "{stderr}");
+
+    // A server started afterwards sees nothing of either: no subject, no import event.
+    let (subjects, imports) = served(&data, dir.path());
+    assert!(subjects.is_empty(), "{subjects:?}");
+    assert!(imports.is_empty(), "{imports:?}");
+    assert!(!data.join(vetting::transfer::SPOOL_FILE).exists());
+}
+
+#[test]
+fn an_import_is_one_audit_event_by_the_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let n = vetting::transfer::IMPORT_BATCH * 2 + 1;
+    let text: Vec<String> = (0..n).map(line).collect();
+    let out = import_stdin(&data, &(text.join("\n") + "\n"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("imported {n} subjects (0 already present")),
+        "{stderr}"
+    );
+
+    let (subjects, imports) = served(&data, dir.path());
+    assert_eq!(subjects.len(), n);
+    assert_eq!(imports.len(), 1, "{imports:?}");
+    let e = &imports[0];
+    assert_eq!(
+        (e.action.as_str(), e.key_id.as_str()),
+        ("import", "command-line")
+    );
+    assert_eq!(
+        e.client_ref,
+        format!("{n} lines: {n} subjects imported, 0 already present (skipped)")
+    );
+}
+
+/// `kill -9` while the import writes: the store opens for nothing else until the import is
+/// finished, and the next command finishes it, from its spool: every subject once, one audit
+/// event, the chain intact.
+#[test]
+fn an_import_killed_while_writing_is_finished_by_the_next_command() {
+    use std::io::BufRead;
+    use vetting::store::{StoreError, StoreOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("in.jsonl");
+    let n = 4000;
+    std::fs::write(&file, (0..n).map(line).collect::<Vec<_>>().join("\n")).unwrap();
+    let mut child = crate::harness::vetting_cmd(&["import", "--data-dir"])
+        .arg(&data)
+        .arg(&file)
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The log line that opens the write pass comes after the mark is durable.
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    for l in stderr.lines() {
+        let l = l.unwrap();
+        let writing = l.contains("import: writing");
+        seen.push(l);
+        if writing {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        seen.iter().any(|l| l.contains("import: writing")),
+        "{seen:?}"
+    );
+
+    let path = data.join("store");
+    let interrupted = match crate::harness::reopen(&path, StoreOptions::default()) {
+        Err(e @ StoreError::ImportInterrupted(_)) => {
+            assert!(e.to_string().contains("vetting serve"), "{e}");
+            true
+        }
+        // The kill came after the end (a fast machine): all of it is there.
+        Ok(store) => {
+            assert_eq!(store.subject_count(), n, "killed with {status}");
+            false
+        }
+        Err(e) => panic!("{e}"),
+    };
+    eprintln!("killed in the write pass: {interrupted}");
+    if interrupted {
+        let out = vetting(&["reindex"], &data);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "a reindex must not make half an import visible"
+        );
+        assert!(stderr.contains("none of it is visible"), "{stderr}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_vetting"))
+        .args(["export", "--data-dir"])
+        .arg(&data)
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.contains("finishing it"), interrupted, "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), n);
+
+    let (subjects, imports) = served(&data, dir.path());
+    let families: std::collections::BTreeSet<String> = subjects
+        .iter()
+        .map(|s| s.name.as_ref().unwrap().family_name.clone())
+        .collect();
+    assert_eq!(
+        (subjects.len(), families.len()),
+        (n, n),
+        "each subject once"
+    );
+    assert_eq!(imports.len(), 1, "{imports:?}");
+    // Every one is indexed, those written before the kill too.
+    let store = crate::harness::reopen(&path, StoreOptions::default()).unwrap();
+    let v = vetting::service::Vetting::new(store, vetting::core::clock::Clock::System);
+    for i in [0, 1, n / 2, n - 1] {
+        assert_found(&v, i);
+    }
 }
 
 /// A bulk import writes a batch's index entries after the batch's transaction. A crash between
