@@ -212,6 +212,7 @@ pub fn listing() -> impl Strategy<Value = pb::Listing> {
                 removal_note,
                 subject_id,
                 investigation_id,
+                publication_ends_on: None,
             },
         )
 }
@@ -326,6 +327,7 @@ pub fn registrar() -> crate::core::principal::Principal {
         key_id: "key_fuzz".into(),
         organisation: "College of Policing".into(),
         role: crate::core::principal::Role::Registrar,
+        sees: crate::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     }
 }

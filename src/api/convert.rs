@@ -335,6 +335,7 @@ pub fn listing_out(subject_id: &str, l: &Listing) -> pb::Listing {
         removal_note: l.removal_note.clone(),
         subject_id: subject_id.to_owned(),
         investigation_id: l.investigation_id.clone(),
+        publication_ends_on: date_out(crate::core::disclosure::publication_ends_on(l)),
     }
 }
 
@@ -665,6 +666,7 @@ mod fuzz {
             key_id: "key_fuzz".into(),
             organisation: "Kent Police".into(),
             role: crate::core::principal::Role::Checker,
+            sees: crate::core::disclosure::Scopes::ALL,
             client_certificate: None,
         };
         let named = |f: &str| {
