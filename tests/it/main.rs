@@ -19,6 +19,7 @@ mod checks;
 mod crash;
 mod defects;
 mod demo_data;
+mod disclosure;
 mod durability;
 mod eval;
 mod fuzz;
