@@ -168,12 +168,14 @@ fn main() {
         key_id: "bench".into(),
         organisation: "Benchmark".into(),
         role: Role::Registrar,
+        sees: vetting::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     };
     let checker = Principal {
         key_id: "bench".into(),
         organisation: "Benchmark".into(),
         role: Role::Checker,
+        sees: vetting::core::disclosure::Scopes::ALL,
         client_certificate: None,
     };
 

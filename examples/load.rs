@@ -513,6 +513,7 @@ fn start_vetting(rt: &Runtime, set: &Path) -> Vettingd {
         key_id: "load-loader".into(),
         organisation: "Load generator".into(),
         role: Role::Registrar,
+        sees: vetting::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     };
     let started = Instant::now();

@@ -163,6 +163,7 @@ async fn main() {
         key_id: "bench".into(),
         organisation: "Benchmark".into(),
         role: Role::Registrar,
+        sees: vetting::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     };
     let checkers: Vec<Principal> = (0..args.orgs)
@@ -170,6 +171,7 @@ async fn main() {
             key_id: format!("key{i}"),
             organisation: format!("Force {i}"),
             role: Role::Checker,
+            sees: vetting::core::disclosure::Scopes::ALL,
             client_certificate: None,
         })
         .collect();

@@ -105,6 +105,7 @@ fn main() {
         key_id: "timing".into(),
         organisation: "Timing".into(),
         role: Role::Registrar,
+        sees: vetting::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     };
     let public = Principal {

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::core::clock::Clock;
 use crate::core::ids::{Id, IdKind};
-pub use crate::core::principal::{Principal, Role};
+pub use crate::core::principal::{Principal, Role, Scopes};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -39,6 +39,8 @@ pub enum AuthError {
     AlreadyRevoked(String),
     #[error("organisation must be 1 to 200 printable characters")]
     BadOrganisation,
+    #[error("--sees is for checker keys: a {} key's view follows from its role", role.as_str())]
+    ScopesForRole { role: Role },
     #[error("key file {path}")]
     Io {
         path: PathBuf,
@@ -58,6 +60,10 @@ enum KeyRecord {
         organisation: String,
         token_sha256: String,
         created_at_ms: i64,
+        /// A checker key's scopes. Absent on other roles' keys, and on checker keys written
+        /// before scopes existed: those keep the view they had, everything (see [`KeyInfo::sees`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sees: Option<Scopes>,
     },
     Revoke {
         key_id: String,
@@ -73,6 +79,30 @@ pub struct KeyInfo {
     pub organisation: String,
     pub created_at_ms: i64,
     pub revoked_at_ms: Option<i64>,
+    /// The scopes written with the key: `None` for a key of another role, or for a checker key
+    /// written before scopes existed (it keeps the full view it had: [`KeyInfo::view`]).
+    pub sees: Option<Scopes>,
+}
+
+impl KeyInfo {
+    /// What the key sees beyond the barred list: its scopes; a checker key written before
+    /// scopes existed keeps everything ([`Scopes::ALL`]), as it had; other roles' views follow
+    /// from the role (none here).
+    pub fn view(&self) -> Scopes {
+        scopes_of(self.role, self.sees)
+    }
+
+    /// A checker key written before scopes existed.
+    pub fn is_legacy_checker(&self) -> bool {
+        self.role == Role::Checker && self.sees.is_none()
+    }
+}
+
+fn scopes_of(role: Role, sees: Option<Scopes>) -> Scopes {
+    match role {
+        Role::Checker => sees.unwrap_or(Scopes::ALL),
+        Role::Registrar | Role::Auditor | Role::Admin | Role::Public => Scopes::BARRED_ONLY,
+    }
 }
 
 /// The key file of a data directory.
@@ -155,13 +185,33 @@ impl KeyFile {
         Ok(records)
     }
 
-    /// Creates a key; returns it and its token, which is not kept anywhere.
+    /// Creates a key with its role's widest view (a checker key sees advisory entries and every
+    /// sector's investigations, as a police force's does); returns it and its token, which is
+    /// not kept anywhere.
     pub fn create(
         &self,
         role: Role,
         organisation: &str,
         clock: &Clock,
     ) -> Result<(KeyInfo, String), AuthError> {
+        let sees = (role == Role::Checker).then_some(Scopes::ALL);
+        self.create_with(role, organisation, sees, clock)
+    }
+
+    /// Creates a key that sees `sees` beyond the barred list (a checker's only: other roles'
+    /// views follow from the role). A checker key given no scopes sees the barred list only.
+    pub fn create_with(
+        &self,
+        role: Role,
+        organisation: &str,
+        sees: Option<Scopes>,
+        clock: &Clock,
+    ) -> Result<(KeyInfo, String), AuthError> {
+        let sees = match role {
+            Role::Checker => Some(sees.unwrap_or(Scopes::BARRED_ONLY)),
+            _ if sees.is_some() => return Err(AuthError::ScopesForRole { role }),
+            _ => None,
+        };
         let organisation = organisation.trim();
         if organisation.is_empty()
             || organisation.chars().count() > 200
@@ -179,6 +229,7 @@ impl KeyFile {
             organisation: organisation.to_owned(),
             token_sha256: hex::encode(token_hash(&token)),
             created_at_ms,
+            sees,
         })?;
         let info = KeyInfo {
             key_id,
@@ -186,6 +237,7 @@ impl KeyFile {
             organisation: organisation.to_owned(),
             created_at_ms,
             revoked_at_ms: None,
+            sees,
         };
         Ok((info, token))
     }
@@ -199,6 +251,7 @@ impl KeyFile {
                     role,
                     organisation,
                     created_at_ms,
+                    sees,
                     ..
                 } => keys.push(KeyInfo {
                     key_id,
@@ -206,6 +259,7 @@ impl KeyFile {
                     organisation,
                     created_at_ms,
                     revoked_at_ms: None,
+                    sees,
                 }),
                 KeyRecord::Revoke {
                     key_id,
@@ -243,6 +297,7 @@ impl KeyFile {
         let mut by_hash = HashMap::new();
         let mut revoked = HashMap::new();
         let mut hash_of = HashMap::new();
+        let mut scopes = HashMap::new();
         for r in self.read()? {
             match r {
                 KeyRecord::Create {
@@ -250,9 +305,14 @@ impl KeyFile {
                     role,
                     organisation,
                     token_sha256,
+                    sees,
                     ..
                 } => {
                     let mut h = [0u8; 32];
+                    let sees = scopes_of(role, sees);
+                    if role == Role::Checker {
+                        scopes.insert(key_id.clone(), sees);
+                    }
                     if hex::decode_to_slice(&token_sha256, &mut h).is_ok() {
                         hash_of.insert(key_id.clone(), h);
                         by_hash.insert(
@@ -261,6 +321,7 @@ impl KeyFile {
                                 key_id,
                                 organisation,
                                 role,
+                                sees,
                                 client_certificate: None,
                             },
                         );
@@ -275,7 +336,11 @@ impl KeyFile {
                 }
             }
         }
-        Ok(Live { by_hash, revoked })
+        Ok(Live {
+            by_hash,
+            revoked,
+            scopes,
+        })
     }
 }
 
@@ -284,6 +349,8 @@ impl KeyFile {
 struct Live {
     by_hash: HashMap<[u8; 32], Principal>,
     revoked: HashMap<[u8; 32], Principal>,
+    /// Every checker key's scopes, revoked keys' too, by key id.
+    scopes: HashMap<String, Scopes>,
 }
 
 /// The token of an `authorization` value `Bearer <token>`; the scheme's case does not matter
@@ -302,6 +369,8 @@ struct Cache {
     revoked: HashMap<[u8; 32], Principal>,
     /// The live keys' ids.
     live_ids: std::collections::HashSet<String>,
+    /// Every checker key's scopes, by key id.
+    scopes: HashMap<String, Scopes>,
 }
 
 /// The server's view of the key file: reread whenever the file changes.
@@ -336,6 +405,7 @@ impl Keys {
             c.live_ids = live.by_hash.values().map(|p| p.key_id.clone()).collect();
             c.by_hash = live.by_hash;
             c.revoked = live.revoked;
+            c.scopes = live.scopes;
             c.len = len;
         }
         Ok(())
@@ -351,6 +421,14 @@ impl Keys {
         } else {
             Err(AuthError::Revoked)
         }
+    }
+
+    /// The scopes of checker key `key_id` as the key file has them now, revoked or not (a
+    /// monitoring re-check runs with its enrolling key's); `None` for an unknown key.
+    pub fn scopes_of(&self, key_id: &str) -> Result<Option<Scopes>, AuthError> {
+        self.refresh()?;
+        let c = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        Ok(c.scopes.get(key_id).copied())
     }
 
     /// Authenticates the `authorization` metadata value and checks the role.
@@ -418,6 +496,60 @@ mod tests {
         let listed = file.list().unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].revoked_at_ms, Some(1_700_000_000_000));
+    }
+
+    #[test]
+    fn a_key_carries_its_scopes_and_an_old_checker_line_keeps_the_full_view() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::fixed(1_700_000_000_000);
+        let file = KeyFile::in_dir(dir.path());
+        let keys = Keys::new(file.clone());
+        let probation: Scopes = "investigations:probation".parse().unwrap();
+        let (unit, unit_token) = file
+            .create_with(Role::Checker, "HMPPS vetting", Some(probation), &clock)
+            .unwrap();
+        let (plain, plain_token) = file
+            .create_with(Role::Checker, "Agency", None, &clock)
+            .unwrap();
+        assert_eq!(
+            plain.sees,
+            Some(Scopes::BARRED_ONLY),
+            "no --sees: barred list only"
+        );
+        let (_, force_token) = file.create(Role::Checker, "Kent Police", &clock).unwrap();
+        assert!(matches!(
+            file.create_with(Role::Public, "Website", Some(probation), &clock),
+            Err(AuthError::ScopesForRole { role: Role::Public })
+        ));
+        // A checker line written before scopes existed.
+        let mut f = OpenOptions::new().append(true).open(file.path()).unwrap();
+        let old = r#"{"op":"create","key_id":"key_01KAKZ0000000000000000000Z","role":"checker","organisation":"Essex Police","token_sha256":"0707070707070707070707070707070707070707070707070707070707070707","created_at_ms":1600000000000}"#;
+        writeln!(f, "{old}").unwrap();
+        let text = fs::read_to_string(file.path()).unwrap();
+        assert!(
+            text.contains(r#""sees":["barred","investigations:probation"]"#),
+            "{text}"
+        );
+        let sees = |t: &str| {
+            keys.authorize(Some(&format!("Bearer {t}")), &[Role::Checker])
+                .unwrap()
+                .sees
+        };
+        assert_eq!(sees(&unit_token), probation);
+        assert_eq!(sees(&plain_token), Scopes::BARRED_ONLY);
+        assert_eq!(sees(&force_token), Scopes::ALL);
+        let listed = file.list().unwrap();
+        let legacy: Vec<_> = listed.iter().filter(|k| k.is_legacy_checker()).collect();
+        assert_eq!(legacy.len(), 1);
+        assert_eq!(legacy[0].view(), Scopes::ALL);
+        assert_eq!(
+            keys.scopes_of("key_01KAKZ0000000000000000000Z").unwrap(),
+            Some(Scopes::ALL)
+        );
+        // A revoked key's scopes are still known (its enrolments are re-checked with them).
+        file.revoke(&unit.key_id, &clock).unwrap();
+        assert_eq!(keys.scopes_of(&unit.key_id).unwrap(), Some(probation));
+        assert_eq!(keys.scopes_of("key_nope").unwrap(), None);
     }
 
     #[test]
@@ -678,6 +810,7 @@ mod fuzz {
                 organisation: org,
                 token_sha256: hex::encode([7u8; 32]),
                 created_at_ms: 1_700_000_000_000,
+                sees: None,
             };
             let line = serde_json::to_vec(&record).unwrap();
             let cut = cut.index(line.len());

@@ -140,6 +140,13 @@ pub enum KeysCommand {
         /// The organisation the key belongs to, as the audit trail names it.
         #[arg(long)]
         organisation: String,
+        /// What a checker key sees beyond the barred list (which every checker sees): a
+        /// comma-separated list of `advisory` (police forces, the Home Office, the IOPC,
+        /// HMICFRS), `investigations` (every sector's) or one sector's
+        /// `investigations:policing`, `investigations:probation`, `investigations:prisons`.
+        /// Without it a checker key sees the barred list only; other roles take none.
+        #[arg(long, value_name = "SCOPES")]
+        sees: Option<crate::core::disclosure::Scopes>,
     },
     /// List keys (never their tokens).
     List {
@@ -380,8 +387,20 @@ fn key_failure(e: &crate::auth::AuthError) -> Failure {
     match e {
         crate::auth::AuthError::BadOrganisation
         | crate::auth::AuthError::KeyNotFound(_)
-        | crate::auth::AuthError::AlreadyRevoked(_) => Failure::usage(e.to_string()),
+        | crate::auth::AuthError::AlreadyRevoked(_)
+        | crate::auth::AuthError::ScopesForRole { .. } => Failure::usage(e.to_string()),
         _ => Failure::from_error(e),
+    }
+}
+
+/// `keys list`'s SEES column: a checker key's scopes (`(before scopes)` marks a key written
+/// before scopes existed, which keeps everything), the public's published window, else `all`.
+fn sees_column(k: &crate::auth::KeyInfo) -> String {
+    match k.role {
+        Role::Checker if k.is_legacy_checker() => format!("{} (before scopes)", k.view()),
+        Role::Checker => k.view().to_string(),
+        Role::Public => "published,5-years".to_owned(),
+        Role::Registrar | Role::Auditor | Role::Admin => "all".to_owned(),
     }
 }
 
@@ -401,6 +420,7 @@ fn operator() -> crate::auth::Principal {
         key_id: "command-line".into(),
         organisation: "local operator".into(),
         role: Role::Admin,
+        sees: crate::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     }
 }
@@ -435,12 +455,14 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
                 dir,
                 role,
                 organisation,
+                sees,
             } => {
                 let (info, token) = key_file(&dir.data_dir)?
-                    .create(role, &organisation, &clock)
+                    .create_with(role, &organisation, sees, &clock)
                     .map_err(|e| key_failure(&e))?;
+                let scopes = info.sees.map(|s| format!(", sees {s}")).unwrap_or_default();
                 eprintln!(
-                    "created {} ({}, {}); the token below is shown only once",
+                    "created {} ({}, {}{scopes}); the token below is shown only once",
                     info.key_id,
                     role.as_str(),
                     info.organisation
@@ -453,16 +475,17 @@ pub fn run_offline(command: Command) -> Result<(), Failure> {
                     .list()
                     .map_err(|e| key_failure(&e))?;
                 println!(
-                    "{:<30} {:<10} {:<22} {:<22} ORGANISATION",
-                    "KEY", "ROLE", "CREATED", "REVOKED"
+                    "{:<30} {:<10} {:<22} {:<22} {:<32} ORGANISATION",
+                    "KEY", "ROLE", "CREATED", "REVOKED", "SEES"
                 );
                 for k in keys {
                     println!(
-                        "{:<30} {:<10} {:<22} {:<22} {}",
+                        "{:<30} {:<10} {:<22} {:<22} {:<32} {}",
                         k.key_id,
                         k.role.as_str(),
                         format_ms(k.created_at_ms),
                         k.revoked_at_ms.map_or_else(|| "-".to_owned(), format_ms),
+                        sees_column(&k),
                         k.organisation
                     );
                 }
@@ -719,6 +742,17 @@ pub async fn run_serve(args: ServeArgs) -> Result<(), Failure> {
         tracing::warn!(
             "no API keys yet: create one with `vetting keys create --data-dir {} --role checker --organisation ...`",
             data_dir.display()
+        );
+    }
+    let legacy = key_file.list().map_or(0, |k| {
+        k.iter()
+            .filter(|k| k.is_legacy_checker() && k.revoked_at_ms.is_none())
+            .count()
+    });
+    if legacy > 0 {
+        tracing::warn!(
+            legacy,
+            "checker keys written before scopes existed keep the full view (advisory entries and every sector's investigations): replace each with `vetting keys create --sees ...` and revoke it (`vetting keys list` marks them)"
         );
     }
     let keys = Arc::new(Keys::new(key_file));

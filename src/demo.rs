@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
-use crate::auth::{KeyFile, Principal, Role};
+use crate::auth::{KeyFile, Principal, Role, Scopes};
+use crate::core::disclosure::{Sector, Sectors};
 use crate::core::identity::{Date, Identifier, PersonName};
 use crate::core::model::{
     DepartureKind, EmploymentRole, InvestigationOutcome, ListKind, ListingGrounds,
@@ -143,6 +144,7 @@ pub fn seed(v: &Vetting, keys: &KeyFile, addr: SocketAddr) -> Result<String, Dem
         key_id: "demo-loader".into(),
         organisation: "College of Policing (demo)".into(),
         role: Role::Registrar,
+        sees: crate::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     };
     let people = demo_people()?;
@@ -160,16 +162,31 @@ pub fn seed(v: &Vetting, keys: &KeyFile, addr: SocketAddr) -> Result<String, Dem
     let mut checker = String::new();
     let mut registrar = String::new();
     let mut auditor = String::new();
-    for (role, org) in [
-        (Role::Checker, "Kent Police (demo)"),
-        (Role::Registrar, "College of Policing (demo)"),
-        (Role::Auditor, "Information Commissioner's Office (demo)"),
-        (Role::Admin, "Operations (demo)"),
-        (Role::Public, "Public barred-list search (demo)"),
+    let probation = Scopes {
+        advisory: false,
+        investigations: Sectors::NONE.with(Sector::Probation),
+    };
+    for (role, org, sees) in [
+        (Role::Checker, "Kent Police (demo)", Some(Scopes::ALL)),
+        (
+            Role::Checker,
+            "Probation vetting unit (demo)",
+            Some(probation),
+        ),
+        (Role::Registrar, "College of Policing (demo)", None),
+        (
+            Role::Auditor,
+            "Information Commissioner's Office (demo)",
+            None,
+        ),
+        (Role::Admin, "Operations (demo)", None),
+        (Role::Public, "Public barred-list search (demo)", None),
     ] {
-        let (_, token) = keys.create(role, org, &v.clock)?;
-        let _ = writeln!(out, "  {:<10} {token}", role.as_str());
+        let (info, token) = keys.create_with(role, org, sees, &v.clock)?;
+        let sees = info.sees.map(|s| format!("; sees {s}")).unwrap_or_default();
+        let _ = writeln!(out, "  {:<10} {token}  ({org}{sees})", role.as_str());
         match role {
+            Role::Checker if !checker.is_empty() => {}
             Role::Checker => checker = token,
             Role::Registrar => registrar = token,
             Role::Auditor => auditor = token,

@@ -230,6 +230,7 @@ pub fn listing() -> impl Strategy<Value = pb::Listing> {
                 investigation_id,
                 grounds,
                 review_from,
+                publication_ends_on: None,
             },
         )
 }
@@ -344,6 +345,7 @@ pub fn registrar() -> crate::core::principal::Principal {
         key_id: "key_fuzz".into(),
         organisation: "College of Policing".into(),
         role: crate::core::principal::Role::Registrar,
+        sees: crate::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     }
 }

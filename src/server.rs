@@ -169,6 +169,8 @@ pub async fn serve_on(
     let (drain, drain_rx) = tokio::sync::watch::channel(false);
     // Stopped when serving ends, however it ends.
     let (projector_stop, projector_stop_rx) = tokio::sync::watch::channel(false);
+    let mut vetting = vetting;
+    vetting.keys = Some(keys.clone());
     let projector = tokio::spawn(vetting.clone().run_projector(projector_stop_rx));
     let registry = InterceptedService::new(
         RegistryServiceServer::new(RegistryApi::new(vetting.clone()))

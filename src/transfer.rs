@@ -1006,6 +1006,7 @@ impl Vetting {
             key_id: mark.entry.key_id.clone(),
             organisation: mark.entry.organisation.clone(),
             role: crate::core::principal::Role::Admin,
+            sees: crate::core::disclosure::Scopes::BARRED_ONLY,
             client_certificate: None,
         };
         let mut import = BulkImport::new(self, &who).one_event();

@@ -442,6 +442,7 @@ pub fn listing_out(subject_id: &str, l: &Listing) -> pb::Listing {
         investigation_id: l.investigation_id.clone(),
         grounds: grounds_out(l.grounds).into(),
         review_from: date_out(l.review_from()),
+        publication_ends_on: date_out(crate::core::disclosure::publication_ends_on(l)),
     }
 }
 
@@ -773,6 +774,7 @@ mod fuzz {
             key_id: "key_fuzz".into(),
             organisation: "Kent Police".into(),
             role: crate::core::principal::Role::Checker,
+            sees: crate::core::disclosure::Scopes::ALL,
             client_certificate: None,
         };
         let named = |f: &str| {

@@ -23,6 +23,7 @@ impl From<Error> for Status {
             Error::FailedPrecondition(m) => Status::failed_precondition(m.clone()),
             Error::Aborted(m) => Status::aborted(m.clone()),
             Error::Unimplemented(m) => Status::unimplemented(m.clone()),
+            Error::KeyFile(_) => internal(&e),
             Error::Store(s) => match s {
                 StoreError::Locked(_)
                 | StoreError::FormatMismatch { .. }
@@ -58,6 +59,7 @@ impl From<AuthError> for Status {
             AuthError::KeyNotFound(_)
             | AuthError::AlreadyRevoked(_)
             | AuthError::BadOrganisation
+            | AuthError::ScopesForRole { .. }
             | AuthError::Io { .. }
             | AuthError::Corrupt { .. } => internal(&e),
         }

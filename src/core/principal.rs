@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::disclosure::Scopes;
+
 /// What a key may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -37,6 +39,9 @@ pub struct Principal {
     pub key_id: String,
     pub organisation: String,
     pub role: Role,
+    /// What the key may see beyond the barred list (a checker's; other roles' views follow
+    /// from their role, see [`super::disclosure::visibility_of`]).
+    pub sees: Scopes,
     /// The subject of the TLS client certificate the call came with (RFC 4514, e.g.
     /// `CN=gateway.kent.police.uk,O=Kent Police`), under mTLS; `None` otherwise. Nothing
     /// secret: it names the gateway, as the log and the audit trail show it.

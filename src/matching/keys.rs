@@ -55,9 +55,11 @@ use super::{AltWhy, Date, PName, Prepared, Tok, dob};
 /// given names' forms in other languages and other spellings, and Liam for William; format 7: match
 /// records carry disclosure facts, not a status per viewer; format 8: names folded without their
 /// invisible characters, see [`super::normalise::normalise_name_part`]; format 9: the codes of
-/// tokens' other spellings, see below, and names in Greek and Cyrillic keyed by their Latin form); a store
+/// tokens' other spellings, see below, and names in Greek and Cyrillic keyed by their Latin form;
+/// format 10: match records carry open investigations' sectors, and index entries which views
+/// show the subject, `core::disclosure::Audiences`); a store
 /// whose index is of another version refuses to open until `vetting reindex` rebuilds it.
-pub const INDEX_FORMAT_VERSION: u32 = 9;
+pub const INDEX_FORMAT_VERSION: u32 = 10;
 
 /// Longest issuer kept in a key (folded), so a key stays within 64 bytes.
 const MAX_KEY_ISSUER: usize = 16;

@@ -120,6 +120,7 @@ pub fn refused_by(e: &AuthError) {
         AuthError::KeyNotFound(_)
         | AuthError::AlreadyRevoked(_)
         | AuthError::BadOrganisation
+        | AuthError::ScopesForRole { .. }
         | AuthError::Io { .. }
         | AuthError::Corrupt { .. } => return,
     };

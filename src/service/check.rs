@@ -74,10 +74,19 @@ impl Vetting {
         })
     }
 
-    /// Finds and scores the listed people who may be the applicant, as `who` may see them.
-    /// Reads only; retried while registry writes land in between, so the result is of one
-    /// data version.
+    /// Finds and scores the listed people who may be the applicant, as `who` may see them
+    /// today. Reads only; retried while registry writes land in between, so the result is of
+    /// one data version.
     pub fn find(&self, who: &Principal, c: &CheckInput) -> Result<Found> {
+        let visibility = disclosure::visibility_of(who, self.clock.today());
+        self.find_as(visibility, c)
+    }
+
+    /// [`Vetting::find`] for a caller who sees `visibility`. What it may not see plays no part:
+    /// a subject it sees as clear is passed over in the index unfetched (as a stranger is), is
+    /// never scored, and fills no candidate or match slot; a match shows only the listings and
+    /// investigations it may see.
+    pub fn find_as(&self, visibility: disclosure::Visibility, c: &CheckInput) -> Result<Found> {
         let identity = Identity {
             names: c.name.iter().chain(c.other_names.iter()).cloned().collect(),
             date_of_birth: c.date_of_birth,
@@ -85,7 +94,6 @@ impl Vetting {
         };
         let query = Prepared::new(&identity);
         let keys = matching::query_keys(&query);
-        let visibility = disclosure::visibility_of(who.role);
         // A candidate whose date of birth is plainly different cannot match on names (`compare`
         // refuses it), so the index's copy of the date rules it out unfetched; identifier keys
         // are exempt, as an identifier match ignores the date. (A date missing on either side
@@ -99,10 +107,9 @@ impl Vetting {
         loop {
             attempt += 1;
             let version = self.store.data_version()?;
-            let published_only = visibility == disclosure::Visibility::PublishedOnly;
             let ids = self
                 .store
-                .candidates(&keys, self.max_candidates, published_only, keep)?;
+                .candidates_for(&keys, self.max_candidates, visibility, keep)?;
             if ids.len() >= self.max_candidates {
                 tracing::warn!(
                     limit = self.max_candidates,

@@ -21,6 +21,9 @@ pub enum Error {
     Unimplemented(String),
     #[error("store")]
     Store(#[from] StoreError),
+    /// The key file could not be read (a re-check looks up its enrolling key's scopes there).
+    #[error("key file")]
+    KeyFile(#[from] crate::auth::AuthError),
 }
 
 /// `e` and its sources, `outer: inner: ...`, for the log (thiserror's messages name only their

@@ -35,6 +35,10 @@ pub struct Vetting {
     /// The alert projector's cursor once durable: alerts raised by change-log records up to it
     /// survive any crash, and are the ones streamed. Subscribers wait on it.
     pub alerts: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// The server's keys: a monitoring re-check sees what its enrolling key's scopes allow now
+    /// ([`Vetting::enrolling_view`]). Set by the server; without it (a library user) re-checks
+    /// see the barred list only.
+    pub keys: Option<std::sync::Arc<crate::auth::Keys>>,
 }
 
 /// What must be durable before an answer goes out.
@@ -130,6 +134,7 @@ impl Vetting {
             match_config: MatchConfig::default(),
             max_candidates: 5_000,
             max_matches: 20,
+            keys: None,
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::core::chain::AuditEntry;
 use crate::core::change::Change;
+use crate::core::disclosure::{Scopes, Visibility};
 use crate::core::identity::{Date, Identifier, PersonName};
 use crate::core::ids::{Id, IdKind};
 use crate::core::model::{Outcome, Purpose, outcome_of};
@@ -282,14 +283,28 @@ impl Vetting {
 pub const PROJECT_BATCH: usize = 256;
 
 impl Vetting {
+    /// What a re-check of an enrolment made by checker key `key_id` may see: that key's scopes
+    /// in the key file now. A key revoked since keeps its scopes for the enrolments it made
+    /// (the organisation keeps its enrolments when it replaces a key; its alerts neither widen
+    /// nor narrow, so no outcome changes for that alone); a key the key file does not know, or
+    /// no key file at all, sees the barred list only, as every checker does.
+    pub fn enrolling_view(&self, key_id: &str) -> Result<Visibility> {
+        let scopes = match &self.keys {
+            Some(keys) => keys.scopes_of(key_id)?.unwrap_or_else(|| {
+                tracing::warn!(
+                    key_id,
+                    "re-check of an enrolment by a key the key file does not know: barred list only"
+                );
+                Scopes::BARRED_ONLY
+            }),
+            None => Scopes::BARRED_ONLY,
+        };
+        Ok(Visibility::Scoped(scopes))
+    }
+
     /// The outcome an enrolment's key gets for the person now, and the subjects it rests on.
     fn recheck(&self, rec: &EnrolmentRecord) -> Result<(Outcome, Vec<String>)> {
-        let who = Principal {
-            key_id: rec.key_id.clone(),
-            organisation: rec.organisation.clone(),
-            role: Role::Checker,
-            client_certificate: None,
-        };
+        let visibility = self.enrolling_view(&rec.key_id)?;
         let input = EnrolInput {
             name: Some(rec.name.clone()),
             other_names: rec.other_names.clone(),
@@ -298,7 +313,7 @@ impl Vetting {
             employee_ref: rec.employee_ref.clone(),
         }
         .as_check();
-        let found = self.find(&who, &input)?;
+        let found = self.find_as(visibility, &input)?;
         let outcome = outcome_of(
             found
                 .matches

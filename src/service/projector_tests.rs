@@ -3,7 +3,11 @@
 //! outcome; a change that alters nothing raises none; reading the log again raises nothing
 //! twice.
 
+use std::sync::Arc;
+
+use crate::auth::{KeyFile, Keys};
 use crate::core::clock::Clock;
+use crate::core::disclosure::Scopes;
 use crate::core::identity::{Date, Identifier, IdentifierScheme, PersonName};
 use crate::core::model::{
     DepartureKind, EmploymentRole, InvestigationOutcome, ListKind, ListingGrounds, Outcome,
@@ -23,12 +27,28 @@ fn who(role: Role, org: &str) -> Principal {
         key_id: format!("key_{}", org.len()),
         organisation: org.into(),
         role,
+        sees: crate::core::disclosure::Scopes::ALL,
+        client_certificate: None,
+    }
+}
+
+/// A checker key of `org` seeing `sees`, made in `file` (the projector re-checks with the
+/// enrolling key's scopes as the key file has them).
+fn checker_key(file: &KeyFile, org: &str, sees: Scopes) -> Principal {
+    let (info, _) = file
+        .create_with(Role::Checker, org, Some(sees), &Clock::fixed(NOW_MS))
+        .unwrap();
+    Principal {
+        key_id: info.key_id,
+        organisation: org.into(),
+        role: Role::Checker,
+        sees,
         client_certificate: None,
     }
 }
 
 struct World {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     v: Vetting,
     registrar: Principal,
     employer: Principal,
@@ -42,12 +62,20 @@ impl World {
             ..StoreOptions::default()
         };
         let store = Store::open(&dir.path().join("store"), opts).unwrap();
+        let file = KeyFile::in_dir(dir.path());
+        let employer = checker_key(&file, "Kent Police", Scopes::ALL);
+        let mut v = Vetting::new(store, Clock::fixed(NOW_MS));
+        v.keys = Some(Arc::new(Keys::new(file)));
         Self {
-            _dir: dir,
-            v: Vetting::new(store, Clock::fixed(NOW_MS)),
+            dir,
+            v,
             registrar: who(Role::Registrar, "College of Policing"),
-            employer: who(Role::Checker, "Kent Police"),
+            employer,
         }
+    }
+
+    fn key_file(&self) -> KeyFile {
+        KeyFile::in_dir(self.dir.path())
     }
 
     fn enrol(&self, given: &str, family: &str, dob: Date) -> String {
@@ -305,7 +333,7 @@ fn each_organisation_hears_of_its_own_enrolment_once() {
     let w = World::new();
     let mut seen = 0;
     let e = w.enrol("Ann", "Lee", DOB);
-    let other = who(Role::Checker, "Probation Service North");
+    let other = checker_key(&w.key_file(), "Probation Service North", Scopes::ALL);
     let input = EnrolInput {
         name: Some(PersonName::new("Ann", "Lee")),
         date_of_birth: Some(DOB),
@@ -320,4 +348,72 @@ fn each_organisation_hears_of_its_own_enrolment_once() {
     let their_alerts = w.v.alerts(&other, 0, 100).unwrap();
     assert_eq!(their_alerts.len(), 1);
     assert_eq!(their_alerts[0].enrolment_id, theirs.enrolment_id);
+}
+
+#[test]
+fn an_organisation_is_never_alerted_by_what_its_key_may_not_see() {
+    let w = World::new();
+    let mut seen = 0;
+    let file = w.key_file();
+    // A recruitment agency (barred list only) and a probation unit (probation investigations),
+    // beside the police force, all enrolled on one police officer.
+    let agency = checker_key(&file, "Agency", Scopes::BARRED_ONLY);
+    let probation: Scopes = "investigations:probation".parse().unwrap();
+    let unit = checker_key(&file, "Probation North", probation);
+    let enrol = |p: &Principal| {
+        let e = EnrolInput {
+            name: Some(PersonName::new("Ann", "Lee")),
+            date_of_birth: Some(DOB),
+            employee_ref: "E-1".into(),
+            ..EnrolInput::default()
+        };
+        w.v.enrol(p, &e, "").unwrap().enrolment_id
+    };
+    let force = enrol(&w.employer);
+    let (agency_e, unit_e) = (enrol(&agency), enrol(&unit));
+    let s = w.subject("Ann", "Lee", DOB);
+    // A police investigation: only the force hears of it.
+    let i = w.open(&s);
+    assert_eq!(
+        w.step(&mut seen),
+        [(force.clone(), Outcome::Clear, Outcome::UnderInvestigation)]
+    );
+    assert!(w.v.alerts(&agency, 0, 10).unwrap().is_empty());
+    assert!(w.v.alerts(&unit, 0, 10).unwrap().is_empty());
+    // Resigning under it: an advisory entry, which neither the agency nor the unit may see.
+    w.v.record_departure(
+        &w.registrar,
+        &s,
+        Some(DepartureKind::Resigned),
+        Some(Date::new(2025, 2, 1)),
+        "Essex Police",
+    )
+    .unwrap();
+    w.step(&mut seen);
+    assert!(w.v.alerts(&agency, 0, 10).unwrap().is_empty());
+    assert!(w.v.alerts(&unit, 0, 10).unwrap().is_empty());
+    // Barred: everyone hears of it, each from what it saw before.
+    w.v.close_investigation(
+        &w.registrar,
+        &i,
+        Some(InvestigationOutcome::Dismissed),
+        Some(Date::new(2025, 9, 1)),
+    )
+    .unwrap();
+    assert_eq!(
+        w.step(&mut seen),
+        [(force, Outcome::UnderInvestigation, Outcome::Barred)]
+    );
+    for (p, e) in [(&agency, agency_e), (&unit, unit_e)] {
+        let a = w.v.alerts(p, 0, 10).unwrap();
+        assert_eq!(a.len(), 1, "{}", p.organisation);
+        assert_eq!(
+            (
+                a[0].enrolment_id.clone(),
+                a[0].previous_outcome,
+                a[0].outcome
+            ),
+            (e, Outcome::Clear, Outcome::Barred)
+        );
+    }
 }

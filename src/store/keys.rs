@@ -32,9 +32,10 @@ pub fn index_prefix(blocking_key: &str) -> Vec<u8> {
 /// The value of an index entry: the listed person's date of birth (`year` as u16, month, day;
 /// 0 for an unknown month or day), so a check can pass over candidates whose date rules them out
 /// without fetching them; nothing when the date is unknown (or the year is out of range). Then
-/// one byte: 1 when the public view (`Visibility::PublishedOnly`) shows the subject, so that a
-/// public check passes over the others unfetched, as it would a stranger.
-pub fn index_value(dob: Option<crate::core::identity::Date>, published: bool) -> Vec<u8> {
+/// one byte: which views show the subject ([`crate::core::disclosure::Audiences`]; bit 0 the
+/// public view), so that a check passes over the entries its caller may not see unfetched, as
+/// it would a stranger's.
+pub fn index_value(dob: Option<crate::core::identity::Date>, audiences: u8) -> Vec<u8> {
     let mut v = match dob.and_then(|d| u16::try_from(d.year).ok().map(|y| (y, d))) {
         Some((y, d)) => {
             let [a, b] = y.to_be_bytes();
@@ -42,7 +43,7 @@ pub fn index_value(dob: Option<crate::core::identity::Date>, published: bool) ->
         }
         None => Vec::new(),
     };
-    v.push(u8::from(published));
+    v.push(audiences);
     v
 }
 
@@ -61,10 +62,16 @@ pub fn index_value_dob(value: &[u8]) -> Option<crate::core::identity::Date> {
 /// Whether [`index_value`] says the public view shows the subject. A value without the flag
 /// (index format 7 or before) says yes: the lookup is made, as it was.
 pub fn index_value_published(value: &[u8]) -> bool {
-    match value {
-        [f] | [_, _, _, _, f] => *f != 0,
-        _ => true,
-    }
+    index_value_audiences(value).published()
+}
+
+/// Reads [`index_value`]'s views. A value without the byte (index format 7 or before) says
+/// every view may show the subject: the lookup is made, as it was.
+pub fn index_value_audiences(value: &[u8]) -> crate::core::disclosure::Audiences {
+    crate::core::disclosure::Audiences(match value {
+        [f] | [_, _, _, _, f] => *f,
+        _ => 1,
+    })
 }
 
 /// The subject id at the end of an index entry.

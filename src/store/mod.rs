@@ -167,9 +167,9 @@ impl MatchRecord {
         self.facts.status(v)
     }
 
-    /// Whether the public view shows this subject at all.
+    /// Whether the public view may show this subject (on some date).
     pub fn published(&self) -> bool {
-        self.status_for(Visibility::PublishedOnly) != Status::Clear
+        self.facts.audiences().published()
     }
 }
 
@@ -865,6 +865,28 @@ impl Store {
         published_only: bool,
         keep: impl Fn(&str, Option<crate::core::identity::Date>) -> bool,
     ) -> Result<Vec<[u8; ID_LEN]>, StoreError> {
+        let v = if published_only {
+            // The index knows nothing of dates: any day will do.
+            Visibility::Public {
+                today: crate::core::identity::Date::new(1970, 1, 1),
+            }
+        } else {
+            Visibility::Full
+        };
+        self.candidates_for(blocking_keys, limit, v, keep)
+    }
+
+    /// [`Store::candidates`] for a caller with `v`: entries of subjects that `v` shows as clear
+    /// are passed over unfetched, and fill no candidate slot (a hidden record must not crowd out
+    /// one the caller sees).
+    pub fn candidates_for(
+        &self,
+        blocking_keys: &[String],
+        limit: usize,
+        v: Visibility,
+        keep: impl Fn(&str, Option<crate::core::identity::Date>) -> bool,
+    ) -> Result<Vec<[u8; ID_LEN]>, StoreError> {
+        let published_only = v.is_public();
         let mut ids = BTreeSet::new();
         'keys: for k in blocking_keys {
             let prefix = keys::index_prefix(k);
@@ -873,7 +895,7 @@ impl Store {
             }
             for entry in self.t.index.scan_prefix(prefix) {
                 let (key, value) = entry?;
-                if published_only && !keys::index_value_published(&value) {
+                if !v.may_show(keys::index_value_audiences(&value)) {
                     continue;
                 }
                 if !keep(k, keys::index_value_dob(&value)) {
@@ -1389,7 +1411,7 @@ pub struct IndexEntries(Vec<(Vec<u8>, Vec<u8>)>);
 impl IndexEntries {
     /// Adds the entries of subject `id`, whose match record is `rec`.
     pub fn add(&mut self, id: &[u8; ID_LEN], rec: &MatchRecord) {
-        let value = keys::index_value(rec.prepared.date_of_birth(), rec.published());
+        let value = keys::index_value(rec.prepared.date_of_birth(), rec.facts.audiences().0);
         for k in matching::index_keys(&rec.prepared) {
             self.0.push((keys::index_entry(&k, id), value.clone()));
         }
@@ -1547,7 +1569,7 @@ impl Tx<'_> {
         let value_of = |r: Option<&MatchRecord>| {
             keys::index_value(
                 r.and_then(|r| r.prepared.date_of_birth()),
-                r.is_some_and(MatchRecord::published),
+                r.map_or(0, |r| r.facts.audiences().0),
             )
         };
         let value = value_of(new_rec.as_ref());

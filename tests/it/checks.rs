@@ -480,6 +480,7 @@ async fn a_public_check_of_a_hidden_person_reads_what_a_strangers_does() {
         key_id: "key_test".into(),
         organisation: REGISTRAR_ORG.into(),
         role: vetting::auth::Role::Registrar,
+        sees: vetting::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     };
     let listed = |p: pb::Subject, l: pb::Listing| {

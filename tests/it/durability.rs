@@ -419,6 +419,7 @@ async fn checks_after_a_bulk_import_in_the_same_process_wait_for_nothing() {
         key_id: "operator".into(),
         organisation: REGISTRAR_ORG.into(),
         role: Role::Registrar,
+        sees: vetting::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     };
     let mut import = vetting::transfer::BulkImport::new(&v, &operator);

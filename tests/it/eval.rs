@@ -89,6 +89,7 @@ fn load(v: &Vetting, rows: &[Row]) -> HashMap<String, pb::Outcome> {
         key_id: "eval-loader".into(),
         organisation: "Evaluation".into(),
         role: Role::Registrar,
+        sees: vetting::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     };
     let mut expected = HashMap::new();

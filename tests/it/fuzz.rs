@@ -58,6 +58,7 @@ fn registrar() -> Principal {
         key_id: "key_fuzz".into(),
         organisation: REGISTRAR_ORG.into(),
         role: Role::Registrar,
+        sees: vetting::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     }
 }

@@ -151,9 +151,16 @@ fn field<'a>(v: &'a Value, camel: &str) -> &'a Value {
 }
 
 fn key(dir: &Path, role: &str) -> String {
+    // A checker is a police force's: it sees the advisory list and investigations.
+    let sees: &[&str] = if role == "checker" {
+        &["--sees", "advisory,investigations"]
+    } else {
+        &[]
+    };
     let out = vetting()
         .args(["keys", "create", "--role", role, "--organisation"])
         .arg(format!("{role} org"))
+        .args(sees)
         .arg("--data-dir")
         .arg(dir)
         .output()

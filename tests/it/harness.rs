@@ -169,6 +169,16 @@ impl TestServer {
         }
     }
 
+    /// A checker key of `org` in this server's key file that sees `sees` beyond the barred
+    /// list, as `keys create --sees` takes it (`""` for the barred list only). The default
+    /// checker key ([`RoleKeys::checker`]) is a police force's: it sees everything.
+    pub fn checker_key(&self, org: &str, sees: &str) -> Key {
+        let (info, token) = KeyFile::in_dir(self.data_dir())
+            .create_with(Role::Checker, org, Some(sees.parse().unwrap()), &self.clock)
+            .unwrap();
+        Key { info, token }
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
     }

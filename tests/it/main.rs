@@ -20,6 +20,7 @@ mod checks;
 mod crash;
 mod defects;
 mod demo_data;
+mod disclosure;
 mod durability;
 mod eval;
 mod format;

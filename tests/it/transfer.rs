@@ -36,6 +36,7 @@ fn find(
         key_id: "test".into(),
         organisation: "Kent Police".into(),
         role: vetting::auth::Role::Checker,
+        sees: vetting::core::disclosure::Scopes::ALL,
         client_certificate: None,
     };
     let input = vetting::service::check::CheckInput {
@@ -441,6 +442,7 @@ fn a_bulk_import_indexes_every_window() {
         key_id: "test".into(),
         organisation: "College of Policing".into(),
         role: vetting::auth::Role::Registrar,
+        sees: vetting::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     };
     let json = SubjectJson::new().unwrap();
@@ -478,6 +480,7 @@ fn the_cache_warm_up_reads_what_checks_read_within_the_cache() {
         key_id: "test".into(),
         organisation: "College of Policing".into(),
         role: vetting::auth::Role::Registrar,
+        sees: vetting::core::disclosure::Scopes::BARRED_ONLY,
         client_certificate: None,
     };
     let json = SubjectJson::new().unwrap();
