@@ -165,7 +165,7 @@ pub const INDEX_WINDOW: usize = 4_000_000;
 const LOG_EVERY: Duration = Duration::from_secs(5);
 
 /// Progress of an import: a bar on stderr when it is a terminal, and a plain line in the log
-/// (counts only) every [`LOG_EVERY`] and at the end of each pass.
+/// (counts only) every `LOG_EVERY` and at the end of each pass.
 pub struct Progress {
     bar: ProgressBar,
     phase: Cell<&'static str>,
@@ -581,7 +581,7 @@ fn import_in(
 /// see them (`vetting import` holds the store's lock, so no server can be reading it).
 ///
 /// Each batch is one transaction: its subjects, lookups, match records, change-log records and
-/// (unless [`BulkImport::one_event`]) an audit event each, all or none. One transaction for
+/// (unless `BulkImport::one_event`) an audit event each, all or none. One transaction for
 /// many subjects pays sled's per-transaction cost once. The candidate-index entries (most of
 /// the writes) are left out of the transactions, collected, and written in key order every
 /// [`INDEX_WINDOW`] entries and by [`BulkImport::finish`]; until `finish` returns, the index is

@@ -394,6 +394,27 @@ impl Visibility {
         }
     }
 
+    /// The [`Audiences`] bits whose key filters a check by this caller consults (a key no
+    /// subject the caller may see is filed under is then skipped as a stranger's is, not read
+    /// and passed over: the work, and so the time, must not tell that something hidden was
+    /// found); `None` for the filter of every key, when the caller sees every kind of entry.
+    pub fn filter_views(self) -> Option<u8> {
+        match self {
+            Self::Full => None,
+            Self::Scoped(s)
+                if s.advisory && s.investigations.0 & Sectors::ALL.0 == Sectors::ALL.0 =>
+            {
+                None
+            }
+            Self::Scoped(s) => Some(
+                Audiences::BARRED
+                    | if s.advisory { Audiences::ADVISORY } else { 0 }
+                    | ((s.investigations.0 & Sectors::ALL.0) << 3),
+            ),
+            Self::Public { .. } => Some(Audiences::PUBLISHED),
+        }
+    }
+
     /// Whether the public view's shortcuts (its own key filter) apply.
     pub fn is_public(self) -> bool {
         matches!(self, Self::Public { .. })

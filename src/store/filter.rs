@@ -89,51 +89,72 @@ impl KeyFilter {
     }
 }
 
-/// The key filters of the index: one of every key, for callers who see everything, and one of
-/// the keys of subjects that the public view shows, for `PublishedOnly` callers. A public check
-/// of someone the public may not see then skips the lookups as a stranger's does, rather than
-/// reading index entries it must pass over: the extra work was a timing signal that something
-/// hidden was found (see `core::disclosure`).
+/// The key filters of the index: one of every key, for callers who see everything, and one for
+/// each kind of view ([`crate::core::disclosure::Audiences`]'s bits: published, barred,
+/// advisory, each sector's open investigations) of the keys of subjects that view shows. A
+/// check consults the filters of the views its caller has, so a check of someone the caller may
+/// not see skips the lookups as a stranger's does, rather than reading index entries it must
+/// pass over: that extra work was a timing signal that something hidden was found (see
+/// `core::disclosure`).
 #[derive(Debug)]
 pub struct Filters {
     all: KeyFilter,
-    published: KeyFilter,
+    /// By bit of the audience byte: 0 published, 1 barred, 2 advisory, 3 to 5 the sectors.
+    views: [KeyFilter; VIEWS],
 }
 
-/// The published filter's bits: 2^26 (8 MiB); the public sees a small part of the registry.
-const PUBLISHED_BITS_LOG2: u32 = 26;
+/// Bits of the audience byte with a filter of their own.
+const VIEWS: usize = 6;
+
+/// Bits of each view's filter, by bit: the barred view holds nearly every listed person (2^28,
+/// as the filter of every key); the public view, the advisory list and investigations are a
+/// small part of the registry (2^26, 8 MiB each).
+const VIEW_BITS_LOG2: [u32; VIEWS] = [26, 28, 26, 26, 26, 26];
 
 impl Default for Filters {
     fn default() -> Self {
         Self {
             all: KeyFilter::default(),
-            published: KeyFilter::with_bits_log2(PUBLISHED_BITS_LOG2),
+            views: VIEW_BITS_LOG2.map(KeyFilter::with_bits_log2),
         }
     }
 }
 
 impl Filters {
-    /// Records an index entry under `key`, of a subject the public view shows or not.
-    pub fn insert(&self, key: &[u8], published: bool) {
+    /// Records an index entry under `key`, of a subject the views in `audiences` (the index
+    /// value's byte) show. A byte without its mark (an older index) counts for every view.
+    pub fn insert(&self, key: &[u8], audiences: u8) {
         self.all.insert(key);
-        if published {
-            self.published.insert(key);
+        let views = if audiences & crate::core::disclosure::Audiences::MARK == 0 {
+            u8::MAX
+        } else {
+            audiences
+        };
+        for (bit, f) in self.views.iter().enumerate() {
+            if views & (1 << bit) != 0 {
+                f.insert(key);
+            }
         }
     }
 
-    /// False only when the index certainly holds no entry under `key` that the caller may see
-    /// (`published_only`: a public caller). Always true until ready.
-    pub fn may_hold(&self, key: &[u8], published_only: bool) -> bool {
-        if published_only {
-            self.published.may_hold(key)
-        } else {
-            self.all.may_hold(key)
+    /// False only when the index certainly holds no entry under `key` of a subject one of the
+    /// views in `views` shows (`None`: any subject). Always true until ready.
+    pub fn may_hold(&self, key: &[u8], views: Option<u8>) -> bool {
+        match views {
+            None => self.all.may_hold(key),
+            Some(views) => self
+                .views
+                .iter()
+                .enumerate()
+                .any(|(bit, f)| views & (1 << bit) != 0 && f.may_hold(key)),
         }
     }
 
     pub fn set_ready(&self) {
         self.all.set_ready();
-        self.published.set_ready();
+        for f in &self.views {
+            f.set_ready();
+        }
     }
 
     pub fn is_ready(&self) -> bool {
@@ -167,13 +188,55 @@ mod tests {
     }
 
     #[test]
-    fn a_public_caller_consults_only_the_published_keys() {
+    fn each_caller_consults_only_the_filters_of_the_views_it_has() {
+        use crate::core::disclosure::{Audiences as A, Scopes, Visibility};
         let f = Filters::default();
-        f.insert(b"n|hidden", false);
-        f.insert(b"n|shown", true);
+        let police_case = A::MARK | (1 << 3);
+        let probation_case = A::MARK | (2 << 3);
+        f.insert(b"n|published", A::MARK | A::PUBLISHED | A::BARRED);
+        f.insert(b"n|barred", A::MARK | A::BARRED);
+        f.insert(b"n|advisory", A::MARK | A::ADVISORY);
+        f.insert(b"n|police", police_case);
+        f.insert(b"n|probation", probation_case);
+        f.insert(b"n|older", 1);
         f.set_ready();
-        assert!(f.may_hold(b"n|hidden", false));
-        assert!(!f.may_hold(b"n|hidden", true));
-        assert!(f.may_hold(b"n|shown", true) && f.may_hold(b"n|shown", false));
+        let probation: Scopes = "investigations:probation".parse().unwrap();
+        let views = |v: Visibility| v.filter_views();
+        let held = |v: Visibility| {
+            [
+                "published",
+                "barred",
+                "advisory",
+                "police",
+                "probation",
+                "older",
+            ]
+            .into_iter()
+            .filter(|k| f.may_hold(format!("n|{k}").as_bytes(), views(v)))
+            .collect::<Vec<_>>()
+        };
+        let all = [
+            "published",
+            "barred",
+            "advisory",
+            "police",
+            "probation",
+            "older",
+        ];
+        assert_eq!(held(Visibility::Full), all);
+        assert_eq!(held(Visibility::Scoped(Scopes::ALL)), all);
+        assert_eq!(
+            held(Visibility::Scoped(Scopes::BARRED_ONLY)),
+            ["published", "barred", "older"]
+        );
+        assert_eq!(
+            held(Visibility::Scoped(probation)),
+            ["published", "barred", "probation", "older"]
+        );
+        let public = Visibility::Public {
+            today: crate::core::identity::Date::new(2025, 1, 1),
+        };
+        assert_eq!(held(public), ["published", "older"]);
+        assert!(!f.may_hold(b"n|stranger", None));
     }
 }

@@ -57,7 +57,7 @@ pub use owner::Durable;
 
 /// The on-disk format this build reads and writes. 2: the change log (`changes`). 3: listings'
 /// grounds, subjects' change sequences (their history), departures in the change log. Older
-/// stores are upgraded at open ([`upgrade`]); a newer one is refused.
+/// stores are upgraded at open (`store::upgrade`); a newer one is refused.
 pub const FORMAT_VERSION: u32 = 3;
 
 const META_FORMAT: &[u8] = b"format_version";
@@ -886,11 +886,11 @@ impl Store {
         v: Visibility,
         keep: impl Fn(&str, Option<crate::core::identity::Date>) -> bool,
     ) -> Result<Vec<[u8; ID_LEN]>, StoreError> {
-        let published_only = v.is_public();
+        let views = v.filter_views();
         let mut ids = BTreeSet::new();
         'keys: for k in blocking_keys {
             let prefix = keys::index_prefix(k);
-            if !self.filter.may_hold(&prefix, published_only) {
+            if !self.filter.may_hold(&prefix, views) {
                 continue;
             }
             for entry in self.t.index.scan_prefix(prefix) {
@@ -1219,7 +1219,7 @@ impl Store {
         let insert_all = |run: &[(Vec<u8>, Vec<u8>)]| -> Result<(), StoreError> {
             for (k, v) in run {
                 if let Some(prefix) = keys::index_entry_prefix(k) {
-                    self.filter.insert(prefix, keys::index_value_published(v));
+                    self.filter.insert(prefix, keys::index_value_audiences(v).0);
                 }
                 self.t.index.insert(k.as_slice(), v.as_slice())?;
             }
@@ -1304,7 +1304,8 @@ impl Store {
             }
             let (k, v) = r?;
             if let Some(prefix) = keys::index_entry_prefix(&k) {
-                self.filter.insert(prefix, keys::index_value_published(&v));
+                self.filter
+                    .insert(prefix, keys::index_value_audiences(&v).0);
             }
             warmed.entries += 1;
             warmed.bytes += (k.len() + v.len()) as u64;
@@ -1574,11 +1575,11 @@ impl Tx<'_> {
         };
         let value = value_of(new_rec.as_ref());
         let old_value = value_of(old.as_ref());
-        let published = keys::index_value_published(&value);
+        let audiences = keys::index_value_audiences(&value).0;
         for k in &new_keys {
             // Before the entry: a check that finds the entry has passed the filter. (A
             // transaction tried again, or aborted, leaves a bit set: a wasted lookup at most.)
-            self.filter.insert(&keys::index_prefix(k), published);
+            self.filter.insert(&keys::index_prefix(k), audiences);
             if value != old_value || !old_keys.contains(k) {
                 self.index
                     .insert(keys::index_entry(k, bytes), value.as_slice())?;
