@@ -1,6 +1,7 @@
 //! Does what a key may not see change how long its check takes? Times `Vetting::check` (server
 //! time, in process, no network), interleaving checks of people the key may not see with checks
-//! of comparable strangers (same name shapes, same dates), and prints median and p99 of each:
+//! of comparable strangers (the same given name, a family name of the same shape that a shown
+//! person has too, dates of the same spread), and prints median and p99 of each:
 //!
 //! - a barred-list-only checker key, people with an open police investigation only;
 //! - a probation unit's key (`investigations:probation`), the same people;
@@ -175,19 +176,19 @@ fn main() {
             "barred-only checker, open police investigation",
             checker(""),
             "Hidden",
-            "Morgan",
+            "Hidden",
         ),
         (
             "probation unit (investigations:probation), open police investigation",
             checker("investigations:probation"),
             "Hidden",
-            "Morgan",
+            "Hidden",
         ),
         (
             "public, published entry decided 2019-01-10",
             public,
             "Olwen",
-            "Tristan",
+            "Olwen",
         ),
     ];
     println!(
@@ -195,7 +196,10 @@ fn main() {
     );
     for (what, who, hidden, stranger) in &scenarios {
         let hidden: Vec<_> = (0..calls).map(|i| request(hidden, i)).collect();
-        let strangers: Vec<_> = (0..calls).map(|i| request(stranger, i)).collect();
+        // The strangers have the hidden people's given name and a family name of the same
+        // shape, one a shown person has too (the next `calls` numbers, never recorded under
+        // that given name): the same work but for the hidden record.
+        let strangers: Vec<_> = (0..calls).map(|i| request(stranger, calls + i)).collect();
         println!("{what}:");
         for run in 1..=runs {
             let (mut h, mut s) = (Vec::with_capacity(calls), Vec::with_capacity(calls));

@@ -833,3 +833,191 @@ fn a_custodian_walks_every_transition_and_reads_the_history_with_grpcurl() {
     assert_eq!(h["changes"][2]["departureKind"], "RESIGNED");
     drop(server);
 }
+
+/// A key of `role` for `org` seeing `sees` (`None`: no `--sees`).
+fn key_seeing(dir: &Path, role: &str, org: &str, sees: Option<&str>) -> String {
+    let mut cmd = vetting();
+    cmd.args(["keys", "create", "--role", role, "--organisation", org]);
+    if let Some(s) = sees {
+        cmd.args(["--sees", s]);
+    }
+    let out = cmd.arg("--data-dir").arg(dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+#[ignore = "needs grpcurl: run bash scripts/test.sh"]
+fn each_kind_of_key_sees_the_same_people_as_its_scopes_allow_with_grpcurl() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let registrar = key(&data, "registrar");
+    let force = key_seeing(
+        &data,
+        "checker",
+        "Kent Police",
+        Some("advisory,investigations"),
+    );
+    let probation = key_seeing(
+        &data,
+        "checker",
+        "HMPPS probation vetting",
+        Some("investigations:probation"),
+    );
+    let agency = key_seeing(&data, "checker", "Recruitment agency", None);
+    let public = key_seeing(&data, "public", "Public barred-list search", None);
+    let server = Server::start(&data, free_port());
+    let addr = server.addr.clone();
+    let reg = |method: &str, body: String| {
+        ok(
+            &addr,
+            &registrar,
+            &format!("vetting.v1.RegistryService/{method}"),
+            &body,
+        )
+    };
+    let listing = |subject: &str, year: i32, published: bool| {
+        reg(
+            "AddListing",
+            format!(
+                r#"{{"subject_id": "{subject}", "listing": {{"list": "BARRED_LIST",
+                    "organisation": "Kent Police", "role": "POLICE_OFFICER",
+                    "decision_date": {{"year": {year}, "month": 3, "day": 1}},
+                    "grounds": "GROSS_MISCONDUCT", "published": {published}}}}}"#
+            ),
+        )
+    };
+    // Barred and published last year; barred and published in 2019 (past the public window);
+    // under a police investigation; under a probation investigation.
+    let recent = create(&addr, &registrar, "Ann", "Recent", (1980, 1, 2));
+    let l = listing(&recent, 2025, true);
+    assert_eq!(
+        l["publicationEndsOn"],
+        serde_json::json!({"year": 2030, "month": 3, "day": 1})
+    );
+    let old = create(&addr, &registrar, "Bob", "Olden", (1981, 1, 2));
+    listing(&old, 2019, true);
+    let police = create(&addr, &registrar, "Cal", "Copper", (1982, 1, 2));
+    let probation_case = create(&addr, &registrar, "Dee", "Warden", (1983, 1, 2));
+    for (s, role) in [
+        (&police, "POLICE_OFFICER"),
+        (&probation_case, "PROBATION_OFFICER"),
+    ] {
+        reg(
+            "OpenInvestigation",
+            format!(
+                r#"{{"subject_id": "{s}", "investigation": {{"organisation": "Kent Police",
+                    "reference": "PSD/9", "opened_on": {{"year": 2026, "month": 1, "day": 5}},
+                    "role": "{role}"}}}}"#
+            ),
+        );
+    }
+    let people = [
+        ("Ann", "Recent", (1980, 1, 2)),
+        ("Bob", "Olden", (1981, 1, 2)),
+        ("Cal", "Copper", (1982, 1, 2)),
+        ("Dee", "Warden", (1983, 1, 2)),
+    ];
+    let outcomes = |token: &str| -> Vec<String> {
+        people
+            .iter()
+            .map(|(g, f, d)| outcome(&check(&addr, token, g, f, *d)).to_owned())
+            .collect()
+    };
+    assert_eq!(
+        outcomes(&force),
+        [
+            "BARRED",
+            "BARRED",
+            "UNDER_INVESTIGATION",
+            "UNDER_INVESTIGATION"
+        ]
+    );
+    assert_eq!(
+        outcomes(&probation),
+        ["BARRED", "BARRED", "CLEAR", "UNDER_INVESTIGATION"]
+    );
+    assert_eq!(outcomes(&agency), ["BARRED", "BARRED", "CLEAR", "CLEAR"]);
+    assert_eq!(outcomes(&public), ["BARRED", "CLEAR", "CLEAR", "CLEAR"]);
+    // What is hidden is not shown: the agency sees no investigation of the probation case's
+    // match (there is none), the force sees it.
+    let seen = check(&addr, &force, "Dee", "Warden", (1983, 1, 2));
+    assert_eq!(
+        seen["matches"][0]["investigations"][0]["reference"],
+        "PSD/9"
+    );
+    let hidden = check(&addr, &agency, "Dee", "Warden", (1983, 1, 2));
+    assert!(
+        hidden["matches"].as_array().is_none_or(Vec::is_empty),
+        "{hidden}"
+    );
+    drop(server);
+}
+
+#[test]
+#[ignore = "needs grpcurl: run bash scripts/test.sh"]
+fn an_operator_backs_up_a_running_server_and_serves_the_copy_with_grpcurl() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let (registrar, checker, auditor) = (
+        key(&data, "registrar"),
+        key(&data, "checker"),
+        key(&data, "auditor"),
+    );
+    let admin = key(&data, "admin");
+    let server = Server::start(&data, free_port());
+    let addr = server.addr.clone();
+    let s = create(&addr, &registrar, "Erin", "Backus", (1979, 4, 4));
+    ok(
+        &addr,
+        &registrar,
+        "vetting.v1.RegistryService/AddListing",
+        &format!(
+            r#"{{"subject_id": "{s}", "listing": {{"list": "BARRED_LIST",
+                "organisation": "Kent Police", "role": "POLICE_OFFICER",
+                "decision_date": {{"year": 2024, "month": 3, "day": 1}}}}}}"#
+        ),
+    );
+    // Only an admin key may take one.
+    fails(
+        &addr,
+        Some(&checker),
+        "vetting.v1.AdminService/Backup",
+        "{}",
+        "PermissionDenied",
+        "",
+    );
+    let copy = dir.path().join("copy");
+    let out = vetting()
+        .args(["backup", "--to"])
+        .arg(&copy)
+        .args(["--server", &format!("http://{addr}")])
+        .env("VETTING_TOKEN", &admin)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let original = check(&addr, &checker, "Erin", "Backus", (1979, 4, 4));
+    drop(server);
+    let restored = Server::start(&copy, free_port());
+    let answer = check(&restored.addr, &checker, "Erin", "Backus", (1979, 4, 4));
+    assert_eq!(outcome(&answer), "BARRED");
+    assert_eq!(outcome(&original), "BARRED");
+    assert_eq!(answer["dataVersion"], original["dataVersion"]);
+    let v = ok(
+        &restored.addr,
+        &auditor,
+        "vetting.v1.AuditService/VerifyAuditLog",
+        "{}",
+    );
+    assert_eq!(v["intact"], true, "{v}");
+}
