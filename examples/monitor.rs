@@ -269,39 +269,71 @@ async fn main() {
         args.enrolled
     );
 
-    // Alert delay: enrolled people recorded and barred at a steady rate; a subscriber per
-    // organisation waits on the projector and reads its durable alerts.
+    // Alert delay, through gRPC: the in-process projector stops and the server starts on the
+    // same store (with its own projector, as `vetting serve` runs it); one `StreamAlerts`
+    // subscriber an organisation, over HTTP/2 on loopback, notes when each alert arrives, while
+    // enrolled people are recorded and barred at a steady rate.
+    stop_tx.send_replace(true);
+    let _ = projector.await;
+    let key_file = vetting::auth::KeyFile::in_dir(tmp.path());
+    let tokens: Vec<String> = checkers
+        .iter()
+        .map(|c| {
+            key_file
+                .create(Role::Checker, &c.organisation, &Clock::System)
+                .expect("key")
+                .1
+        })
+        .collect();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (server_stop, server_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(vetting::server::serve_on(
+        v.clone(),
+        Arc::new(vetting::auth::Keys::new(key_file)),
+        vetting::server::Incoming::Plain(listener),
+        None,
+        vetting::server::Limits {
+            shutdown_notice: Duration::ZERO,
+            ..vetting::server::Limits::default()
+        },
+        async {
+            let _ = server_stopped.await;
+        },
+    ));
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
     let acked: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let arrived: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let sub = {
-        let (v, arrived) = (v.clone(), arrived.clone());
-        let orgs: Vec<String> = checkers.iter().map(|c| c.organisation.clone()).collect();
-        let want = args.changes;
-        tokio::spawn(async move {
-            let mut rx = v.alerts.subscribe();
-            let mut last: HashMap<String, u64> = HashMap::new();
-            let mut seen = 0;
-            while seen < want {
-                let durable = *rx.borrow_and_update();
-                for org in &orgs {
-                    let after = last.get(org).copied().unwrap_or(0);
-                    let page = v.store.alerts_of(org, after, 1000).expect("alerts");
-                    let now = Instant::now();
-                    for a in page.iter().take_while(|a| a.change_sequence <= durable) {
-                        last.insert(org.clone(), a.sequence);
-                        arrived
-                            .lock()
-                            .expect("lock")
-                            .insert(a.employee_ref.clone(), now);
-                        seen += 1;
-                    }
-                }
-                if seen < want && rx.changed().await.is_err() {
-                    return;
-                }
+    let mut subs = tokio::task::JoinSet::new();
+    for token in &tokens {
+        let mut client =
+            pb::monitoring_service_client::MonitoringServiceClient::new(channel.clone());
+        let mut req = tonic::Request::new(pb::StreamAlertsRequest { after_sequence: 0 });
+        req.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        let mut stream = client
+            .stream_alerts(req)
+            .await
+            .expect("subscribe")
+            .into_inner();
+        let arrived = arrived.clone();
+        subs.spawn(async move {
+            while let Ok(Some(a)) = stream.message().await {
+                arrived
+                    .lock()
+                    .expect("lock")
+                    .insert(a.employee_ref, Instant::now());
             }
-        })
-    };
+        });
+    }
     let every = Duration::from_secs_f64(1.0 / args.rate as f64);
     let mut tick = tokio::time::interval(every);
     let t = Instant::now();
@@ -328,10 +360,11 @@ async fn main() {
     }
     while writers.join_next().await.is_some() {}
     let offered = t.elapsed();
-    tokio::time::timeout(Duration::from_secs(60), sub)
-        .await
-        .expect("every alert within a minute")
-        .expect("subscriber");
+    let want = acked.lock().expect("lock").len();
+    let until = Instant::now() + Duration::from_secs(60);
+    while arrived.lock().expect("lock").len() < want && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let acked = acked.lock().expect("lock").clone();
     let arrived = arrived.lock().expect("lock").clone();
     let mut delays: Vec<Duration> = acked
@@ -340,7 +373,7 @@ async fn main() {
         .collect();
     delays.sort();
     println!(
-        "alert delay (acknowledged write to durable alert readable): {} changes at {}/s (offered in {:.1?}): median {:.1?}, p99 {:.1?}, max {:.1?}; {} alerts of {} arrived",
+        "alert delay (acknowledged registry write to the alert arriving at a StreamAlerts subscriber over gRPC): {} changes at {}/s (offered in {:.1?}): median {:.1?}, p99 {:.1?}, max {:.1?}; {} alerts of {} arrived",
         acked.len(),
         args.rate,
         offered,
@@ -350,6 +383,7 @@ async fn main() {
         arrived.len(),
         acked.len()
     );
-    stop_tx.send_replace(true);
-    let _ = projector.await;
+    let _ = server_stop.send(());
+    subs.abort_all();
+    let _ = server.await;
 }
