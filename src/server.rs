@@ -284,7 +284,8 @@ pub async fn serve_on(
     let stop_warming = SetOnDrop(Arc::new(AtomicBool::new(false)));
     let warming = {
         let (store, stop) = (vetting.store.clone(), stop_warming.0.clone());
-        tokio::task::spawn_blocking(move || warm_cache(&store, &stop))
+        let today = vetting.clock.today();
+        tokio::task::spawn_blocking(move || warm_cache(&store, today, &stop))
     };
     // Refused calls over the rate are summed up once a minute (and once more at the end).
     let summaries = {
@@ -387,9 +388,9 @@ impl Drop for SetOnDrop {
 /// Fills sled's page cache with what checks read, beside serving, and says how it went: the
 /// first checks after a start otherwise wait for page reads (their lookups took twice as long at
 /// a million listed people; see the README's Performance).
-fn warm_cache(store: &crate::store::Store, stop: &AtomicBool) {
+fn warm_cache(store: &crate::store::Store, today: crate::core::identity::Date, stop: &AtomicBool) {
     let started = std::time::Instant::now();
-    match store.warm_cache(|| stop.load(Ordering::Relaxed)) {
+    match store.warm_cache_on(Some(today), || stop.load(Ordering::Relaxed)) {
         Ok(w) if w.complete => tracing::info!(
             entries = w.entries,
             mib = w.bytes >> 20,

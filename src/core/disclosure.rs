@@ -313,6 +313,16 @@ impl Facts {
         }
     }
 
+    /// The last day the public view shows the subject (the latest end of its active, published
+    /// barred entries' windows); `None` when it never does.
+    pub fn public_until(&self) -> Option<Date> {
+        self.listings
+            .iter()
+            .filter(|l| l.active && l.published && l.list == ListKind::Barred)
+            .filter_map(|l| l.decision_date.map(publication_end))
+            .max()
+    }
+
     /// Which kinds of view show the subject as not clear, whatever the date: what the candidate
     /// index keeps with each entry.
     pub fn audiences(&self) -> Audiences {
@@ -342,6 +352,8 @@ impl Audiences {
     pub const BARRED: u8 = 2;
     pub const ADVISORY: u8 = 4;
     pub const MARK: u8 = 0x80;
+    /// In the candidate index's byte only: the last day of the public view follows.
+    pub const PUBLIC_UNTIL: u8 = 0x40;
 
     /// Whether the public view may show the subject (on some date).
     pub fn published(self) -> bool {

@@ -34,29 +34,74 @@ pub fn index_prefix(blocking_key: &str) -> Vec<u8> {
 /// without fetching them; nothing when the date is unknown (or the year is out of range). Then
 /// one byte: which views show the subject ([`crate::core::disclosure::Audiences`]; bit 0 the
 /// public view), so that a check passes over the entries its caller may not see unfetched, as
-/// it would a stranger's.
-pub fn index_value(dob: Option<crate::core::identity::Date>, audiences: u8) -> Vec<u8> {
-    let mut v = match dob.and_then(|d| u16::try_from(d.year).ok().map(|y| (y, d))) {
-        Some((y, d)) => {
+/// it would a stranger's. Then, when the public view may show the subject (bit 6 of that byte
+/// says so), the last day it does (year as u16, month, day), so that a public check passes over
+/// an entry past its window unfetched too.
+///
+/// The date's first byte (a year from 1850 to 2200: 0x07 or 0x08) never has the views byte's
+/// mark (0x80), which tells the two layouts of five bytes apart.
+pub fn index_value(
+    dob: Option<crate::core::identity::Date>,
+    audiences: u8,
+    public_until: Option<crate::core::identity::Date>,
+) -> Vec<u8> {
+    let date = |d: crate::core::identity::Date| {
+        u16::try_from(d.year).ok().map(|y| {
             let [a, b] = y.to_be_bytes();
-            vec![a, b, d.month, d.day]
-        }
-        None => Vec::new(),
+            [a, b, d.month, d.day]
+        })
     };
-    v.push(audiences);
+    let mut v = dob.and_then(date).map_or_else(Vec::new, |d| d.to_vec());
+    match public_until.and_then(date) {
+        Some(end) => {
+            v.push(audiences | crate::core::disclosure::Audiences::PUBLIC_UNTIL);
+            v.extend_from_slice(&end);
+        }
+        None => v.push(audiences & !crate::core::disclosure::Audiences::PUBLIC_UNTIL),
+    }
     v
 }
 
-/// Reads [`index_value`]'s date; `None` for no date (or an unrecognised value).
-pub fn index_value_dob(value: &[u8]) -> Option<crate::core::identity::Date> {
-    match value {
-        [a, b, m, d] | [a, b, m, d, _] => Some(crate::core::identity::Date::new(
+/// Where [`index_value`]'s views byte is: first, or after the date of birth.
+fn audiences_at(value: &[u8]) -> Option<usize> {
+    match value.first()? {
+        f if f & crate::core::disclosure::Audiences::MARK != 0 || value.len() == 1 => Some(0),
+        _ if value.len() >= 5 => Some(4),
+        _ => None,
+    }
+}
+
+fn date_at(value: &[u8], at: usize) -> Option<crate::core::identity::Date> {
+    match value.get(at..at + 4)? {
+        [a, b, m, d] => Some(crate::core::identity::Date::new(
             i32::from(u16::from_be_bytes([*a, *b])),
             *m,
             *d,
         )),
         _ => None,
     }
+}
+
+/// Reads [`index_value`]'s date; `None` for no date (or an unrecognised value).
+pub fn index_value_dob(value: &[u8]) -> Option<crate::core::identity::Date> {
+    match (audiences_at(value), value.len()) {
+        (Some(4), _) => date_at(value, 0),
+        // An older index's value: the date alone.
+        (None, 4) => date_at(value, 0),
+        _ => None,
+    }
+}
+
+/// Reads [`index_value`]'s last day of the public view, when it has one.
+pub fn index_value_public_until(value: &[u8]) -> Option<crate::core::identity::Date> {
+    let at = audiences_at(value)?;
+    let a = *value.get(at)?;
+    if a & crate::core::disclosure::Audiences::MARK == 0
+        || a & crate::core::disclosure::Audiences::PUBLIC_UNTIL == 0
+    {
+        return None;
+    }
+    date_at(value, at + 1)
 }
 
 /// Whether [`index_value`] says the public view shows the subject. A value without the flag
@@ -68,10 +113,11 @@ pub fn index_value_published(value: &[u8]) -> bool {
 /// Reads [`index_value`]'s views. A value without the byte (index format 7 or before) says
 /// every view may show the subject: the lookup is made, as it was.
 pub fn index_value_audiences(value: &[u8]) -> crate::core::disclosure::Audiences {
-    crate::core::disclosure::Audiences(match value {
-        [f] | [_, _, _, _, f] => *f,
-        _ => 1,
-    })
+    crate::core::disclosure::Audiences(
+        audiences_at(value)
+            .and_then(|at| value.get(at).copied())
+            .unwrap_or(1),
+    )
 }
 
 /// The subject id at the end of an index entry.
@@ -145,5 +191,41 @@ mod tests {
                 prop_assert!(!e.starts_with(&index_prefix(&other)));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+    use crate::core::disclosure::Audiences as A;
+    use crate::core::identity::Date;
+
+    #[test]
+    fn every_layout_of_an_index_value_reads_back() {
+        let dob = Date::new(1980, 2, 29);
+        let end = Date::new(2030, 2, 28);
+        let shown = A::MARK | A::PUBLISHED | A::BARRED;
+        for (d, a, e) in [
+            (Some(dob), shown, Some(end)),
+            (None, shown, Some(end)),
+            (Some(dob), A::MARK | A::BARRED, None),
+            (None, A::MARK | A::ADVISORY, None),
+            (
+                Some(Date::new(1850, 0, 0)),
+                shown,
+                Some(Date::new(2200, 12, 31)),
+            ),
+        ] {
+            let v = index_value(d, a, e);
+            assert_eq!(index_value_dob(&v), d, "{v:?}");
+            assert_eq!(index_value_public_until(&v), e, "{v:?}");
+            assert_eq!(index_value_audiences(&v).0 & !A::PUBLIC_UNTIL, a, "{v:?}");
+        }
+        // Older indexes' values: a date and a published flag, or the flag alone.
+        let old = [0x07, 0xbc, 1, 2, 1];
+        assert_eq!(index_value_dob(&old), Some(Date::new(1980, 1, 2)));
+        assert_eq!(index_value_public_until(&old), None);
+        assert!(index_value_published(&old));
+        assert!(!index_value_published(&[0]));
     }
 }

@@ -898,6 +898,12 @@ impl Store {
                 if !v.may_show(keys::index_value_audiences(&value)) {
                     continue;
                 }
+                // Past its public window: the public view shows it no more.
+                if let Visibility::Public { today } = v
+                    && keys::index_value_public_until(&value).is_some_and(|end| end < today)
+                {
+                    continue;
+                }
                 if !keep(k, keys::index_value_dob(&value)) {
                     continue;
                 }
@@ -1291,6 +1297,19 @@ impl Store {
     /// and values only estimate what the cache holds; reading past its capacity would only push
     /// out what was read first.)
     pub fn warm_cache(&self, stop: impl Fn() -> bool) -> Result<Warmed, StoreError> {
+        self.warm_cache_on(None, stop)
+    }
+
+    /// [`Store::warm_cache`], on `today` when known: a published entry whose public window
+    /// ended before it then stays out of the public view's key filter, so that a public check of
+    /// that person skips the index as a stranger's does (the index itself does not know the
+    /// date). An entry whose window ends while the server runs stays in the filter until the
+    /// next start: a lookup made for nothing, never one missed.
+    pub fn warm_cache_on(
+        &self,
+        today: Option<crate::core::identity::Date>,
+        stop: impl Fn() -> bool,
+    ) -> Result<Warmed, StoreError> {
         let budget = self.cache_bytes / WARM_BUDGET.1 * WARM_BUDGET.0;
         let mut warmed = Warmed {
             complete: false,
@@ -1298,14 +1317,38 @@ impl Store {
             bytes: 0,
         };
         // The index is read to its end whatever the budget: its keys fill the key filter.
+        let mut public_today: std::collections::HashMap<[u8; ID_LEN], bool> =
+            std::collections::HashMap::new();
         for r in self.t.index.iter() {
             if stop() {
                 return Ok(warmed);
             }
             let (k, v) = r?;
             if let Some(prefix) = keys::index_entry_prefix(&k) {
-                self.filter
-                    .insert(prefix, keys::index_value_audiences(&v).0);
+                let mut audiences = keys::index_value_audiences(&v).0;
+                let marked = audiences & crate::core::disclosure::Audiences::MARK != 0;
+                if let Some(today) = today
+                    && marked
+                    && audiences & crate::core::disclosure::Audiences::PUBLISHED != 0
+                {
+                    let id =
+                        keys::index_entry_id(&k).ok_or(StoreError::Corrupt { tree: "index" })?;
+                    let shown = match public_today.get(&id) {
+                        Some(&shown) => shown,
+                        None => {
+                            // Unreadable or missing: kept in the filter (never a lookup missed).
+                            let shown = self.match_record(&id)?.is_none_or(|r| {
+                                r.status_for(Visibility::Public { today }) != Status::Clear
+                            });
+                            public_today.insert(id, shown);
+                            shown
+                        }
+                    };
+                    if !shown {
+                        audiences &= !crate::core::disclosure::Audiences::PUBLISHED;
+                    }
+                }
+                self.filter.insert(prefix, audiences);
             }
             warmed.entries += 1;
             warmed.bytes += (k.len() + v.len()) as u64;
@@ -1412,7 +1455,11 @@ pub struct IndexEntries(Vec<(Vec<u8>, Vec<u8>)>);
 impl IndexEntries {
     /// Adds the entries of subject `id`, whose match record is `rec`.
     pub fn add(&mut self, id: &[u8; ID_LEN], rec: &MatchRecord) {
-        let value = keys::index_value(rec.prepared.date_of_birth(), rec.facts.audiences().0);
+        let value = keys::index_value(
+            rec.prepared.date_of_birth(),
+            rec.facts.audiences().0,
+            rec.facts.public_until(),
+        );
         for k in matching::index_keys(&rec.prepared) {
             self.0.push((keys::index_entry(&k, id), value.clone()));
         }
@@ -1571,6 +1618,7 @@ impl Tx<'_> {
             keys::index_value(
                 r.and_then(|r| r.prepared.date_of_birth()),
                 r.map_or(0, |r| r.facts.audiences().0),
+                r.and_then(|r| r.facts.public_until()),
             )
         };
         let value = value_of(new_rec.as_ref());
@@ -1921,6 +1969,77 @@ impl owner::Work for Store {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_published_entry_past_its_window_stays_out_of_the_public_filter_from_the_start() {
+        use crate::core::identity::{Date, PersonName};
+        use crate::core::model::{EmploymentRole, ListKind, ListingGrounds};
+        use crate::service::registry::{ListingInput, SubjectInput};
+        let (_dir, v) = crate::fuzz::registry();
+        let who = crate::fuzz::registrar();
+        let listed = |given: &str, family: &str, decided: Date| {
+            let input = SubjectInput {
+                name: Some(PersonName::new(given, family)),
+                date_of_birth: Some(Date::new(1977, 7, 7)),
+                ..SubjectInput::default()
+            };
+            let s = v.create_subject(&who, &input, "").unwrap();
+            let l = ListingInput {
+                list: Some(ListKind::Barred),
+                organisation: "Kent Police".into(),
+                role: Some(EmploymentRole::PoliceOfficer),
+                rank: String::new(),
+                decision_date: Some(decided),
+                standards_breached: vec![],
+                reason: "dishonesty".into(),
+                published: true,
+                grounds: Some(ListingGrounds::GrossMisconduct),
+            };
+            v.add_listing(&who, &s.subject_id, &l, "").unwrap();
+            let identity = Identity {
+                names: vec![PersonName::new(given, family)],
+                date_of_birth: Some(Date::new(1977, 7, 7)),
+                identifiers: vec![],
+            };
+            matching::index_keys(&Prepared::new(&identity))
+        };
+        let old = listed("Olwen", "Quarrington", Date::new(2019, 1, 10));
+        let recent = listed("Tegwen", "Pennington", Date::new(2024, 1, 10));
+        // Opened again, as a server starts: the filters are built by the warm-up.
+        let path = v.store.path.clone();
+        let today = v.clock.today();
+        drop(v);
+        let store = Store::open(&path, StoreOptions::default()).unwrap();
+        store.warm_cache_on(Some(today), || false).unwrap();
+        let public = Visibility::Public { today }.filter_views();
+        let held = |keys: &[String], views| {
+            keys.iter()
+                .filter(|k| store.filter.may_hold(&keys::index_prefix(k), views))
+                .count()
+        };
+        assert_eq!(
+            held(&old, public),
+            0,
+            "past its window: skipped as a stranger's"
+        );
+        assert_eq!(held(&recent, public), recent.len());
+        // Every other view still finds both.
+        assert_eq!(held(&old, None), old.len());
+        // Warmed on a day the old entry was still public, it is in the public filter.
+        let store2 = {
+            drop(store);
+            Store::open(&path, StoreOptions::default()).unwrap()
+        };
+        store2
+            .warm_cache_on(Some(Date::new(2023, 1, 1)), || false)
+            .unwrap();
+        assert_eq!(
+            old.iter()
+                .filter(|k| store2.filter.may_hold(&keys::index_prefix(k), public))
+                .count(),
+            old.len()
+        );
+    }
+
     use sled::IVec;
 
     use super::*;
