@@ -37,8 +37,8 @@ pub enum TransferError {
     Io(#[from] std::io::Error),
     #[error("descriptor set")]
     Descriptor(#[from] prost_reflect::DescriptorError),
-    #[error("the vetting.v1.Subject message is missing from the descriptor set")]
-    NoSubject,
+    #[error("the {0} message is missing from the descriptor set")]
+    NoMessage(&'static str),
     #[error(transparent)]
     Service(#[from] Error),
     /// Lines refused by the validation pass: the first [`MAX_LISTED`], and how many more.
@@ -60,23 +60,40 @@ pub enum TransferError {
     SpoolDamaged(PathBuf),
 }
 
-/// Proto3 JSON for `vetting.v1.Subject`, through the compiled descriptors.
-#[derive(Debug)]
-pub struct SubjectJson {
-    desc: MessageDescriptor,
+/// A message that `vetting` writes and reads as JSON lines: its full name in the compiled
+/// descriptors.
+pub trait JsonLine: Message + Default {
+    const FULL_NAME: &'static str;
 }
 
-impl SubjectJson {
+impl JsonLine for pb::Subject {
+    const FULL_NAME: &'static str = "vetting.v1.Subject";
+}
+
+/// Proto3 JSON for a message `M` (one line of an export), through the compiled descriptors.
+#[derive(Debug)]
+pub struct ProtoJson<M> {
+    desc: MessageDescriptor,
+    message: std::marker::PhantomData<fn() -> M>,
+}
+
+/// Proto3 JSON for `vetting.v1.Subject`.
+pub type SubjectJson = ProtoJson<pb::Subject>;
+
+impl<M: JsonLine> ProtoJson<M> {
     pub fn new() -> Result<Self, TransferError> {
         let pool = DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET)?;
         let desc = pool
-            .get_message_by_name("vetting.v1.Subject")
-            .ok_or(TransferError::NoSubject)?;
-        Ok(Self { desc })
+            .get_message_by_name(M::FULL_NAME)
+            .ok_or(TransferError::NoMessage(M::FULL_NAME))?;
+        Ok(Self {
+            desc,
+            message: std::marker::PhantomData,
+        })
     }
 
-    pub fn to_line(&self, s: &pb::Subject) -> Result<String, String> {
-        let dm = DynamicMessage::decode(self.desc.clone(), s.encode_to_vec().as_slice())
+    pub fn to_line(&self, m: &M) -> Result<String, String> {
+        let dm = DynamicMessage::decode(self.desc.clone(), m.encode_to_vec().as_slice())
             .map_err(|e| e.to_string())?;
         let mut out = Vec::new();
         let mut ser = serde_json::Serializer::new(&mut out);
@@ -85,11 +102,11 @@ impl SubjectJson {
         String::from_utf8(out).map_err(|e| e.to_string())
     }
 
-    pub fn from_line(&self, line: &str) -> Result<pb::Subject, String> {
+    pub fn from_line(&self, line: &str) -> Result<M, String> {
         let mut de = serde_json::Deserializer::from_str(line);
         let dm =
             DynamicMessage::deserialize(self.desc.clone(), &mut de).map_err(|e| e.to_string())?;
-        pb::Subject::decode(dm.encode_to_vec().as_slice()).map_err(|e| e.to_string())
+        M::decode(dm.encode_to_vec().as_slice()).map_err(|e| e.to_string())
     }
 }
 

@@ -5,9 +5,6 @@
 
 use std::io::{BufRead, Write};
 
-use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
-
 use super::TransferError;
 use crate::api::convert::{self, audit_event_out};
 use crate::core::chain::{AuditEntry, AuditEvent, CallContext, Verification, verify};
@@ -16,38 +13,12 @@ use crate::pb;
 use crate::service::Vetting;
 use crate::service::error::Error;
 
+impl super::JsonLine for pb::AuditEvent {
+    const FULL_NAME: &'static str = "vetting.v1.AuditEvent";
+}
+
 /// Proto3 JSON for `vetting.v1.AuditEvent`.
-#[derive(Debug)]
-pub struct AuditJson {
-    desc: MessageDescriptor,
-}
-
-impl AuditJson {
-    pub fn new() -> Result<Self, TransferError> {
-        let pool = DescriptorPool::decode(pb::FILE_DESCRIPTOR_SET)?;
-        let desc = pool
-            .get_message_by_name("vetting.v1.AuditEvent")
-            .ok_or(TransferError::NoSubject)?;
-        Ok(Self { desc })
-    }
-
-    pub fn to_line(&self, e: &pb::AuditEvent) -> Result<String, String> {
-        let dm = DynamicMessage::decode(self.desc.clone(), e.encode_to_vec().as_slice())
-            .map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
-        let mut ser = serde_json::Serializer::new(&mut out);
-        dm.serialize_with_options(&mut ser, &SerializeOptions::new())
-            .map_err(|e| e.to_string())?;
-        String::from_utf8(out).map_err(|e| e.to_string())
-    }
-
-    pub fn from_line(&self, line: &str) -> Result<pb::AuditEvent, String> {
-        let mut de = serde_json::Deserializer::from_str(line);
-        let dm =
-            DynamicMessage::deserialize(self.desc.clone(), &mut de).map_err(|e| e.to_string())?;
-        pb::AuditEvent::decode(dm.encode_to_vec().as_slice()).map_err(|e| e.to_string())
-    }
-}
+pub type AuditJson = super::ProtoJson<pb::AuditEvent>;
 
 /// The event a line of the export describes, as it was sealed (so its hash can be checked).
 pub fn audit_event_in(e: &pb::AuditEvent) -> Result<AuditEvent, Error> {
