@@ -387,10 +387,10 @@ impl Visibility {
         }
     }
 
-    /// False only when a subject the index describes with `a` is certainly clear to this caller:
-    /// the check passes its entries over unfetched. (The public window is applied on the match
-    /// record, as it moves with the date.)
-    pub fn may_show(self, a: Audiences) -> bool {
+    /// False only when a subject the index describes with `a` (and, for the public view,
+    /// `public_until`: the last day it shows the subject) is certainly clear to this caller: the
+    /// check passes its entries over unfetched.
+    pub fn may_show(self, a: Audiences, public_until: Option<Date>) -> bool {
         if a.0 & Audiences::MARK == 0 {
             // An older index's flag: it knows only the public view.
             return !matches!(self, Self::Public { .. }) || a.0 != 0;
@@ -402,7 +402,7 @@ impl Visibility {
                     || (s.advisory && a.0 & Audiences::ADVISORY != 0)
                     || s.investigations.meets(Sectors((a.0 >> 3) & Sectors::ALL.0))
             }
-            Self::Public { .. } => a.published(),
+            Self::Public { today } => a.published() && public_until.is_none_or(|end| today <= end),
         }
     }
 
@@ -779,10 +779,9 @@ mod tests {
         for s in &people {
             let f = Facts::of(s);
             for v in views {
-                // Never passes over what the caller sees; passes over all it does not (the
-                // public view's date window aside: none of these is past it).
+                // Never passes over what the caller sees; passes over all it does not.
                 assert_eq!(
-                    v.may_show(f.audiences()),
+                    v.may_show(f.audiences(), f.public_until()),
                     f.status(v) != Status::Clear,
                     "{v:?} {f:?}"
                 );
@@ -790,8 +789,8 @@ mod tests {
         }
         // An older index's flag byte passes over nothing but the public's unpublished.
         for v in views {
-            assert!(v.may_show(Audiences(1)));
-            assert_eq!(v.may_show(Audiences(0)), !v.is_public());
+            assert!(v.may_show(Audiences(1), None));
+            assert_eq!(v.may_show(Audiences(0), None), !v.is_public());
         }
     }
 }

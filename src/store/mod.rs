@@ -47,7 +47,7 @@ use sled::{Transactional, Tree};
 
 use crate::core::chain::{AuditEntry, AuditEvent};
 use crate::core::change::Change;
-use crate::core::disclosure::{Facts, Visibility};
+use crate::core::disclosure::{Audiences, Facts, Visibility};
 use crate::core::ids::{Id, IdKind};
 use crate::core::model::{Status, Subject};
 use crate::matching::{self, Identity, Prepared};
@@ -895,13 +895,10 @@ impl Store {
             }
             for entry in self.t.index.scan_prefix(prefix) {
                 let (key, value) = entry?;
-                if !v.may_show(keys::index_value_audiences(&value)) {
-                    continue;
-                }
-                // Past its public window: the public view shows it no more.
-                if let Visibility::Public { today } = v
-                    && keys::index_value_public_until(&value).is_some_and(|end| end < today)
-                {
+                if !v.may_show(
+                    keys::index_value_audiences(&value),
+                    keys::index_value_public_until(&value),
+                ) {
                     continue;
                 }
                 if !keep(k, keys::index_value_dob(&value)) {
@@ -1317,8 +1314,7 @@ impl Store {
             bytes: 0,
         };
         // The index is read to its end whatever the budget: its keys fill the key filter.
-        let mut public_today: std::collections::HashMap<[u8; ID_LEN], bool> =
-            std::collections::HashMap::new();
+        let public = today.map(|today| Visibility::Public { today });
         for r in self.t.index.iter() {
             if stop() {
                 return Ok(warmed);
@@ -1326,27 +1322,11 @@ impl Store {
             let (k, v) = r?;
             if let Some(prefix) = keys::index_entry_prefix(&k) {
                 let mut audiences = keys::index_value_audiences(&v).0;
-                let marked = audiences & crate::core::disclosure::Audiences::MARK != 0;
-                if let Some(today) = today
-                    && marked
-                    && audiences & crate::core::disclosure::Audiences::PUBLISHED != 0
+                let until = keys::index_value_public_until(&v);
+                if let Some(public) = public
+                    && !public.may_show(Audiences(audiences), until)
                 {
-                    let id =
-                        keys::index_entry_id(&k).ok_or(StoreError::Corrupt { tree: "index" })?;
-                    let shown = match public_today.get(&id) {
-                        Some(&shown) => shown,
-                        None => {
-                            // Unreadable or missing: kept in the filter (never a lookup missed).
-                            let shown = self.match_record(&id)?.is_none_or(|r| {
-                                r.status_for(Visibility::Public { today }) != Status::Clear
-                            });
-                            public_today.insert(id, shown);
-                            shown
-                        }
-                    };
-                    if !shown {
-                        audiences &= !crate::core::disclosure::Audiences::PUBLISHED;
-                    }
+                    audiences &= !Audiences::PUBLISHED;
                 }
                 self.filter.insert(prefix, audiences);
             }
