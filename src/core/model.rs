@@ -216,6 +216,14 @@ impl Subject {
         super::disclosure::status_of(self, super::disclosure::Visibility::Full)
     }
 
+    /// The subject's active listing on `list` reported by `organisation`, if any (there is at
+    /// most one: a second is refused).
+    pub fn active_listing(&self, list: ListKind, organisation: &str) -> Option<&Listing> {
+        self.listings
+            .iter()
+            .find(|l| l.is_active() && l.list == list && l.organisation == organisation)
+    }
+
     /// Every name the person is known by, the main one first.
     pub fn all_names(&self) -> impl Iterator<Item = &PersonName> {
         std::iter::once(&self.name).chain(self.other_names.iter())

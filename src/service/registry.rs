@@ -435,17 +435,7 @@ impl Vetting {
             }
             after_birth(&s, "listing.decision_date", decided)?;
             let organisation = input.organisation.trim();
-            if let Some(dup) = s
-                .listings
-                .iter()
-                .find(|l| l.is_active() && l.list == list && l.organisation == organisation)
-            {
-                return Err(abort(Error::AlreadyExists(format!(
-                    "subject {id} already has an active {} listing from {organisation}: {}",
-                    list_name(list),
-                    dup.listing_id
-                ))));
-            }
+            no_active_listing(&s, list, organisation)?;
             let listing = Listing {
                 listing_id: listing_id.to_string(),
                 list,
@@ -735,9 +725,7 @@ impl Vetting {
                     .filter(|i| i.is_open())
                     .max_by_key(|i| i.organisation == organisation)
                     .cloned();
-                let already = s.listings.iter().any(|l| {
-                    l.is_active() && l.list == ListKind::Advisory && l.organisation == organisation
-                });
+                let already = s.active_listing(ListKind::Advisory, organisation).is_some();
                 if let Some(inv) = open.filter(|_| !already) {
                     s.listings.push(Listing {
                         listing_id: new_listing_id.to_string(),
@@ -849,17 +837,8 @@ impl Vetting {
                 )?;
             }
             after_birth(&s, "left_on", left)?;
-            if let Some(dup) = s.listings.iter().find(|l| {
-                l.is_active() && l.list == ListKind::Advisory && l.organisation == organisation
-            }) {
-                return Err(abort(Error::AlreadyExists(format!(
-                    "subject {id} already has an active advisory listing from {organisation}: {}",
-                    dup.listing_id
-                ))));
-            }
-            if let Some(barred) = s.listings.iter().find(|l| {
-                l.is_active() && l.list == ListKind::Barred && l.organisation == organisation
-            }) {
+            no_active_listing(&s, ListKind::Advisory, organisation)?;
+            if let Some(barred) = s.active_listing(ListKind::Barred, organisation) {
                 return Err(abort(Error::FailedPrecondition(format!(
                     "subject {id} is already barred on {organisation}'s report: {}",
                     barred.listing_id
@@ -951,6 +930,20 @@ impl Vetting {
         entry.subject_ids = vec![s.subject_id.clone()];
         self.store.record(self.clock.now_ms(), entry)?;
         Ok((page, next))
+    }
+}
+
+/// Refuses a second active listing on `list` from `organisation` (`ALREADY_EXISTS`, naming
+/// the one there is).
+fn no_active_listing(s: &Subject, list: ListKind, organisation: &str) -> TxResult<()> {
+    match s.active_listing(list, organisation) {
+        Some(dup) => Err(abort(Error::AlreadyExists(format!(
+            "subject {} already has an active {} listing from {organisation}: {}",
+            s.subject_id,
+            list_name(list),
+            dup.listing_id
+        )))),
+        None => Ok(()),
     }
 }
 
