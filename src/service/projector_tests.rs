@@ -132,6 +132,25 @@ impl World {
             .investigation_id
     }
 
+    fn close(&self, investigation_id: &str, outcome: InvestigationOutcome, on: Date) {
+        self.v
+            .close_investigation(&self.registrar, investigation_id, Some(outcome), Some(on))
+            .unwrap();
+    }
+
+    /// The person resigns from Essex Police on 1 February 2025.
+    fn resign(&self, subject_id: &str) {
+        self.v
+            .record_departure(
+                &self.registrar,
+                subject_id,
+                Some(DepartureKind::Resigned),
+                Some(Date::new(2025, 2, 1)),
+                "Essex Police",
+            )
+            .unwrap();
+    }
+
     /// Makes what was written durable and runs the projector over all of it; the alerts
     /// raised since the last step, as `(enrolment, previous, new)`.
     fn step(&self, seen: &mut u64) -> Vec<(String, Outcome, Outcome)> {
@@ -192,13 +211,11 @@ fn an_investigation_opened_and_closed_each_raise_one_alert() {
         w.step(&mut seen),
         [(e.clone(), Outcome::Clear, Outcome::UnderInvestigation)]
     );
-    w.v.close_investigation(
-        &w.registrar,
+    w.close(
         &i,
-        Some(InvestigationOutcome::NoCaseToAnswer),
-        Some(Date::new(2025, 6, 1)),
-    )
-    .unwrap();
+        InvestigationOutcome::NoCaseToAnswer,
+        Date::new(2025, 6, 1),
+    );
     assert_eq!(
         w.step(&mut seen),
         [(e, Outcome::UnderInvestigation, Outcome::Clear)]
@@ -215,22 +232,13 @@ fn a_departure_under_investigation_then_a_dismissal_finding_bar() {
     assert_eq!(w.step(&mut seen).len(), 1);
     // Resigning under investigation adds an advisory entry: still under investigation, so
     // the outcome is the same and nothing is raised.
-    w.v.record_departure(
-        &w.registrar,
-        &s,
-        Some(DepartureKind::Resigned),
-        Some(Date::new(2025, 2, 1)),
-        "Essex Police",
-    )
-    .unwrap();
+    w.resign(&s);
     assert_eq!(w.step(&mut seen), []);
-    w.v.close_investigation(
-        &w.registrar,
+    w.close(
         &i,
-        Some(InvestigationOutcome::WouldHaveBeenDismissed),
-        Some(Date::new(2025, 9, 1)),
-    )
-    .unwrap();
+        InvestigationOutcome::WouldHaveBeenDismissed,
+        Date::new(2025, 9, 1),
+    );
     assert_eq!(
         w.step(&mut seen),
         [(e, Outcome::UnderInvestigation, Outcome::Barred)]
@@ -381,25 +389,12 @@ fn an_organisation_is_never_alerted_by_what_its_key_may_not_see() {
     assert!(w.v.alerts(&agency, 0, 10).unwrap().is_empty());
     assert!(w.v.alerts(&unit, 0, 10).unwrap().is_empty());
     // Resigning under it: an advisory entry, which neither the agency nor the unit may see.
-    w.v.record_departure(
-        &w.registrar,
-        &s,
-        Some(DepartureKind::Resigned),
-        Some(Date::new(2025, 2, 1)),
-        "Essex Police",
-    )
-    .unwrap();
+    w.resign(&s);
     w.step(&mut seen);
     assert!(w.v.alerts(&agency, 0, 10).unwrap().is_empty());
     assert!(w.v.alerts(&unit, 0, 10).unwrap().is_empty());
     // Barred: everyone hears of it, each from what it saw before.
-    w.v.close_investigation(
-        &w.registrar,
-        &i,
-        Some(InvestigationOutcome::Dismissed),
-        Some(Date::new(2025, 9, 1)),
-    )
-    .unwrap();
+    w.close(&i, InvestigationOutcome::Dismissed, Date::new(2025, 9, 1));
     assert_eq!(
         w.step(&mut seen),
         [(force, Outcome::UnderInvestigation, Outcome::Barred)]

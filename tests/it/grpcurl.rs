@@ -152,31 +152,8 @@ fn field<'a>(v: &'a Value, camel: &str) -> &'a Value {
 
 fn key(dir: &Path, role: &str) -> String {
     // A checker is a police force's: it sees the advisory list and investigations.
-    let sees: &[&str] = if role == "checker" {
-        &["--sees", "advisory,investigations"]
-    } else {
-        &[]
-    };
-    let out = vetting()
-        .args(["keys", "create", "--role", role, "--organisation"])
-        .arg(format!("{role} org"))
-        .args(sees)
-        .arg("--data-dir")
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap();
-    let token = token.trim();
-    assert!(
-        token.starts_with("vt_") && !token.contains('\n'),
-        "stdout must be the token alone"
-    );
-    token.to_owned()
+    let sees = (role == "checker").then_some("advisory,investigations");
+    key_seeing(dir, role, &format!("{role} org"), sees)
 }
 
 fn create(addr: &str, registrar: &str, given: &str, family: &str, dob: (i32, i32, i32)) -> String {
@@ -604,22 +581,7 @@ fn employer_enrols_subscribes_and_sees_the_alert_with_grpcurl() {
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let (checker, registrar) = (key(&data, "checker"), key(&data, "registrar"));
-    let other = {
-        let out = vetting()
-            .args([
-                "keys",
-                "create",
-                "--role",
-                "checker",
-                "--organisation",
-                "Essex Police",
-            ])
-            .arg("--data-dir")
-            .arg(&data)
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    };
+    let other = key_seeing(&data, "checker", "Essex Police", None);
     let server = Server::start(&data, free_port());
     let addr = server.addr.clone();
 
@@ -834,7 +796,8 @@ fn a_custodian_walks_every_transition_and_reads_the_history_with_grpcurl() {
     drop(server);
 }
 
-/// A key of `role` for `org` seeing `sees` (`None`: no `--sees`).
+/// A key of `role` for `org` seeing `sees` (`None`: no `--sees`), made by `vetting keys
+/// create`, whose stdout must be the token alone.
 fn key_seeing(dir: &Path, role: &str, org: &str, sees: Option<&str>) -> String {
     let mut cmd = vetting();
     cmd.args(["keys", "create", "--role", role, "--organisation", org]);
@@ -847,7 +810,13 @@ fn key_seeing(dir: &Path, role: &str, org: &str, sees: Option<&str>) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    let token = String::from_utf8(out.stdout).unwrap();
+    let token = token.trim();
+    assert!(
+        token.starts_with("vt_") && !token.contains('\n'),
+        "stdout must be the token alone"
+    );
+    token.to_owned()
 }
 
 #[test]
