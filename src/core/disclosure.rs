@@ -459,6 +459,86 @@ impl Visibility {
     }
 }
 
+/// A part of the candidate index. A subject's entries are filed on the shelves of the views
+/// that show it ([`Audiences::shelves`]) and a check reads only the shelves of its caller's
+/// views ([`Visibility::shelves`]), so an entry of a subject the caller may not see is never
+/// read, not even to be passed over: reading it is work, and work is time, which must not tell
+/// the caller that something hidden was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shelf {
+    /// The shelf's byte, first in each of its entries: the [`Audiences`] bit it files (1 the
+    /// barred list, 2 the advisory list, 3 to 5 the sectors' investigations).
+    pub tag: u8,
+    /// The [`Audiences`] bit whose key filter says whether the shelf may hold a blocking key
+    /// for this caller: the public view's own (bit 0) on the barred shelf.
+    pub filter_bit: u8,
+    /// The first last-day-of-publication the caller reads on the shelf (entries of the barred
+    /// shelf are ordered by it within a blocking key, unpublished first, as 0): the public
+    /// view's today, so it never reads an entry past its window; `None` for every entry.
+    pub published_from: Option<Date>,
+}
+
+impl Shelf {
+    /// The barred shelf's tag.
+    pub const BARRED: u8 = 1;
+    const ADVISORY: u8 = 2;
+    const FIRST_SECTOR: u8 = 3;
+
+    fn of(tag: u8) -> Self {
+        Self {
+            tag,
+            filter_bit: tag,
+            published_from: None,
+        }
+    }
+}
+
+impl Audiences {
+    /// The shelves a subject these views show is filed on: the barred shelf alone for a
+    /// subject with an active barred entry (every caller but the public reads it, and the
+    /// public reads its published part), else the advisory shelf and each sector's of its
+    /// open investigations. Nothing for a subject no view shows.
+    pub fn shelves(self) -> impl Iterator<Item = u8> {
+        let a = if self.0 & Self::MARK == 0 { 0 } else { self.0 };
+        let tags: &'static [u8] = if a & Self::BARRED != 0 {
+            &[Shelf::BARRED]
+        } else {
+            &[Shelf::ADVISORY, 3, 4, 5]
+        };
+        tags.iter().copied().filter(move |t| a & (1 << t) != 0)
+    }
+}
+
+impl Visibility {
+    /// The shelves of the candidate index this caller reads, in order (see [`Shelf`]).
+    pub fn shelves(self) -> Vec<Shelf> {
+        let sectors = self.sectors();
+        let mut out = Vec::with_capacity(5);
+        match self {
+            Self::Public { today } => out.push(Shelf {
+                filter_bit: 0,
+                published_from: Some(today),
+                ..Shelf::of(Shelf::BARRED)
+            }),
+            Self::Full | Self::Scoped(_) => {
+                out.push(Shelf::of(Shelf::BARRED));
+                if matches!(
+                    self,
+                    Self::Full | Self::Scoped(Scopes { advisory: true, .. })
+                ) {
+                    out.push(Shelf::of(Shelf::ADVISORY));
+                }
+                for (s, tag) in Sector::ALL.into_iter().zip(Shelf::FIRST_SECTOR..) {
+                    if sectors.contains(s) {
+                        out.push(Shelf::of(tag));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The status of `s` as a caller with `v` may see it (see [`Facts::status`]).
 pub fn status_of(s: &Subject, v: Visibility) -> Status {
     Facts::of(s).status(v)
@@ -488,6 +568,59 @@ mod tests {
         let mut s = subject(vec![], true);
         s.investigations[0].role = role;
         s
+    }
+
+    /// Every kind of caller, for the shelf rules.
+    fn every_caller() -> Vec<Visibility> {
+        let mut v = vec![Visibility::Full, PUBLIC];
+        for advisory in [false, true] {
+            for sectors in 0..8 {
+                v.push(Visibility::Scoped(Scopes {
+                    advisory,
+                    investigations: Sectors(sectors),
+                }));
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn a_caller_reads_a_shelf_holding_a_subject_exactly_when_it_may_see_the_subject() {
+        let (before, after) = (Date::new(2026, 2, 28), Date::new(2026, 3, 2));
+        for bits in 0u8..64 {
+            // A published entry is a barred entry.
+            if bits & Audiences::PUBLISHED != 0 && bits & Audiences::BARRED == 0 {
+                continue;
+            }
+            let a = Audiences(Audiences::MARK | bits);
+            let shelves: Vec<u8> = a.shelves().collect();
+            assert!(
+                bits == 0 || !shelves.is_empty(),
+                "{bits:#b}: a subject some view shows is on a shelf"
+            );
+            let windows = if a.published() {
+                vec![Some(before), Some(TODAY), Some(after)]
+            } else {
+                vec![None]
+            };
+            for until in windows {
+                for v in every_caller() {
+                    // What the candidate search reads: an entry on a shelf of the caller's,
+                    // at or after where it starts reading (the barred shelf's order is the
+                    // last public day; 0, before every day, when there is none).
+                    let read = v.shelves().iter().any(|s| {
+                        shelves.contains(&s.tag)
+                            && s.published_from
+                                .is_none_or(|from| until.is_some_and(|u| u >= from))
+                    });
+                    assert_eq!(
+                        read,
+                        v.may_show(a, until),
+                        "{v:?} and a subject of {bits:#b}, public until {until:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -59,8 +59,10 @@ use super::{AltWhy, Date, PName, Prepared, Tok, dob};
 /// format 10: match records carry open investigations' sectors, and index entries which views
 /// show the subject, `core::disclosure::Audiences`); a store
 /// whose index is of another version refuses to open until `vetting reindex` rebuilds it.
-/// 11: index entries of a subject the public view shows end with the last day it does.
-pub const INDEX_FORMAT_VERSION: u32 = 11;
+/// 11: index entries of a subject the public view shows end with the last day it does; 12:
+/// entries are filed on the shelves of the views that show the subject, see
+/// `core::disclosure::Shelf`.
+pub const INDEX_FORMAT_VERSION: u32 = 12;
 
 /// Longest issuer kept in a key (folded), so a key stays within 64 bytes.
 const MAX_KEY_ISSUER: usize = 16;

@@ -9,7 +9,9 @@
 //! skipped. A false positive costs the lookup it would have cost anyway.
 
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use crate::core::identity::Date;
 
 /// Bits of the filter: 2^28 (32 MiB). With 7 probes a key, about 1% false positives at
 /// 29 million distinct keys, the index entries of a million listed people.
@@ -99,6 +101,9 @@ impl KeyFilter {
 #[derive(Debug)]
 pub struct Filters {
     all: KeyFilter,
+    /// The day the public view's filter is kept for ([`Filters::set_today`]), as
+    /// [`day_number`]; 0 before it is known.
+    today: AtomicU32,
     /// By bit of the audience byte: 0 published, 1 barred, 2 advisory, 3 to 5 the sectors.
     views: [KeyFilter; VIEWS],
 }
@@ -115,6 +120,7 @@ impl Default for Filters {
     fn default() -> Self {
         Self {
             all: KeyFilter::default(),
+            today: AtomicU32::new(0),
             views: VIEW_BITS_LOG2.map(KeyFilter::with_bits_log2),
         }
     }
@@ -122,19 +128,33 @@ impl Default for Filters {
 
 impl Filters {
     /// Records an index entry under `key`, of a subject the views in `audiences` (the index
-    /// value's byte) show. A byte without its mark (an older index) counts for every view.
-    pub fn insert(&self, key: &[u8], audiences: u8) {
+    /// value's byte) show, the public view up to `public_until`. A byte without its mark (an
+    /// older index) counts for every view. An entry whose public window ended before the day
+    /// the filter is kept for stays out of the public view's filter (the public view then
+    /// skips that key as a stranger's), in every other view's as it should be.
+    pub fn insert(&self, key: &[u8], audiences: u8, public_until: Option<Date>) {
         self.all.insert(key);
-        let views = if audiences & crate::core::disclosure::Audiences::MARK == 0 {
+        let mut views = if audiences & crate::core::disclosure::Audiences::MARK == 0 {
             u8::MAX
         } else {
             audiences
         };
+        let today = self.today.load(Ordering::Relaxed);
+        if today != 0 && public_until.is_some_and(|end| day_number(end) < today) {
+            views &= !crate::core::disclosure::Audiences::PUBLISHED;
+        }
         for (bit, f) in self.views.iter().enumerate() {
             if views & (1 << bit) != 0 {
                 f.insert(key);
             }
         }
+    }
+
+    /// The day the public view's filter is kept for from now on: the service's today, set
+    /// before the filter is filled at start. An entry whose window ends while the server runs
+    /// stays in the filter until the next start: a lookup made for nothing, never one missed.
+    pub fn set_today(&self, today: Date) {
+        self.today.store(day_number(today), Ordering::Relaxed);
     }
 
     /// False only when the index certainly holds no entry under `key` of a subject one of the
@@ -160,6 +180,12 @@ impl Filters {
     pub fn is_ready(&self) -> bool {
         self.all.is_ready()
     }
+}
+
+/// A date as a number in date order, never 0 for a real date.
+fn day_number(d: Date) -> u32 {
+    let year = u32::try_from(d.year.clamp(1, 9999)).unwrap_or(1);
+    year << 9 | u32::from(d.month) << 5 | u32::from(d.day)
 }
 
 #[cfg(test)]
@@ -193,12 +219,12 @@ mod tests {
         let f = Filters::default();
         let police_case = A::MARK | (1 << 3);
         let probation_case = A::MARK | (2 << 3);
-        f.insert(b"n|published", A::MARK | A::PUBLISHED | A::BARRED);
-        f.insert(b"n|barred", A::MARK | A::BARRED);
-        f.insert(b"n|advisory", A::MARK | A::ADVISORY);
-        f.insert(b"n|police", police_case);
-        f.insert(b"n|probation", probation_case);
-        f.insert(b"n|older", 1);
+        f.insert(b"n|published", A::MARK | A::PUBLISHED | A::BARRED, None);
+        f.insert(b"n|barred", A::MARK | A::BARRED, None);
+        f.insert(b"n|advisory", A::MARK | A::ADVISORY, None);
+        f.insert(b"n|police", police_case, None);
+        f.insert(b"n|probation", probation_case, None);
+        f.insert(b"n|older", 1, None);
         f.set_ready();
         let probation: Scopes = "investigations:probation".parse().unwrap();
         let views = |v: Visibility| v.filter_views();

@@ -14,16 +14,62 @@ pub fn decode_id(b: &[u8]) -> Option<[u8; ID_LEN]> {
     b.try_into().ok()
 }
 
-/// An entry of the candidate index: `blocking key, 0, subject id`. Blocking keys hold no NUL, so
-/// all entries of one key sit together and `index_prefix(key)` finds exactly them.
-pub fn index_entry(blocking_key: &str, id: &[u8; ID_LEN]) -> Vec<u8> {
-    let mut k = index_prefix(blocking_key);
+/// An entry of the candidate index: `shelf, blocking key, 0, order, subject id`. The shelf
+/// ([`crate::core::disclosure::Shelf`]) is the kind of view the entry is filed for; the order
+/// (4 bytes) is, on the barred shelf, the last day the public view shows the subject (year as
+/// u16, month, day; zeros when it never does), so that the public view reads from its today
+/// on; zeros on the other shelves. Blocking keys hold no NUL, so all entries of one key on one
+/// shelf sit together, in that order, and [`index_shelf_range`] finds exactly them.
+pub fn index_entry(
+    shelf: u8,
+    blocking_key: &str,
+    order: Option<crate::core::identity::Date>,
+    id: &[u8; ID_LEN],
+) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + blocking_key.len() + 1 + ORDER_LEN + ID_LEN);
+    k.push(shelf);
+    k.extend_from_slice(blocking_key.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&order_bytes(order));
     k.extend_from_slice(id);
     k
 }
 
+/// Bytes of an index entry's order.
+const ORDER_LEN: usize = 4;
+
+fn order_bytes(d: Option<crate::core::identity::Date>) -> [u8; ORDER_LEN] {
+    d.and_then(|d| {
+        u16::try_from(d.year).ok().map(|y| {
+            let [a, b] = y.to_be_bytes();
+            [a, b, d.month, d.day]
+        })
+    })
+    .unwrap_or_default()
+}
+
+/// The entries of `blocking_key` on `shelf` whose order is `from` or later (all of them for
+/// `None`), as the bounds of a range: `[start, end)`.
+pub fn index_shelf_range(
+    shelf: u8,
+    blocking_key: &str,
+    from: Option<crate::core::identity::Date>,
+) -> (Vec<u8>, Vec<u8>) {
+    let mut start = Vec::with_capacity(1 + blocking_key.len() + 1 + ORDER_LEN);
+    start.push(shelf);
+    start.extend_from_slice(blocking_key.as_bytes());
+    let mut end = start.clone();
+    start.push(0);
+    if let Some(from) = from {
+        start.extend_from_slice(&order_bytes(Some(from)));
+    }
+    end.push(1);
+    (start, end)
+}
+
+/// The key of the key filter for `blocking_key`: the key and a 0, whatever the shelf.
 pub fn index_prefix(blocking_key: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(blocking_key.len() + 1 + ID_LEN);
+    let mut k = Vec::with_capacity(blocking_key.len() + 1);
     k.extend_from_slice(blocking_key.as_bytes());
     k.push(0);
     k
@@ -120,12 +166,18 @@ pub fn index_value_audiences(value: &[u8]) -> crate::core::disclosure::Audiences
     )
 }
 
-/// The subject id at the end of an index entry.
-/// The prefix of an index entry: its blocking key and the 0 after it.
+/// The key filter's key of an index entry ([`index_prefix`] of its blocking key): the entry
+/// without its shelf, order and subject id.
 pub fn index_entry_prefix(entry: &[u8]) -> Option<&[u8]> {
-    entry.get(..entry.len().checked_sub(ID_LEN)?)
+    entry.get(1..entry.len().checked_sub(ORDER_LEN + ID_LEN)?)
 }
 
+/// The shelf an index entry is filed on.
+pub fn index_entry_shelf(entry: &[u8]) -> Option<u8> {
+    entry.first().copied()
+}
+
+/// The subject id at the end of an index entry.
 pub fn index_entry_id(entry: &[u8]) -> Option<[u8; ID_LEN]> {
     let start = entry.len().checked_sub(ID_LEN)?;
     decode_id(entry.get(start..)?)
@@ -183,12 +235,31 @@ mod tests {
         }
 
         #[test]
-        fn index_entries_round_trip_and_group_by_key(k in "[a-z|0-9]{1,30}", id: [u8; 16], other in "[a-z|0-9]{1,30}") {
-            let e = index_entry(&k, &id);
+        fn index_entries_round_trip_and_group_by_shelf_and_key(
+            k in "[a-z|0-9]{1,30}",
+            id: [u8; 16],
+            other in "[a-z|0-9]{1,30}",
+            shelf in 1u8..6,
+            order in proptest::option::of((1850i32..2200, 1u8..13, 1u8..29)),
+            from in proptest::option::of((1850i32..2200, 1u8..13, 1u8..29)),
+        ) {
+            let date = |(y, m, d): (i32, u8, u8)| crate::core::identity::Date::new(y, m, d);
+            let (order, from) = (order.map(date), from.map(date));
+            let e = index_entry(shelf, &k, order, &id);
             prop_assert_eq!(index_entry_id(&e), Some(id));
-            prop_assert!(e.starts_with(&index_prefix(&k)));
+            prop_assert_eq!(index_entry_shelf(&e), Some(shelf));
+            prop_assert_eq!(index_entry_prefix(&e), Some(&index_prefix(&k)[..]));
+            let within = |(start, end): (Vec<u8>, Vec<u8>)| start <= e && e < end;
+            prop_assert!(within(index_shelf_range(shelf, &k, None)));
+            // From a date: exactly the entries whose order is that day or later (an entry of
+            // no date, 0, is before every day).
+            prop_assert_eq!(
+                within(index_shelf_range(shelf, &k, from)),
+                from.is_none_or(|f| order.is_some_and(|o| o >= f))
+            );
+            prop_assert!(!within(index_shelf_range(shelf % 5 + 1, &k, None)));
             if other != k {
-                prop_assert!(!e.starts_with(&index_prefix(&other)));
+                prop_assert!(!within(index_shelf_range(shelf, &other, None)));
             }
         }
     }

@@ -47,7 +47,7 @@ use sled::{Transactional, Tree};
 
 use crate::core::chain::{AuditEntry, AuditEvent};
 use crate::core::change::Change;
-use crate::core::disclosure::{Audiences, Facts, Visibility};
+use crate::core::disclosure::{Facts, Visibility};
 use crate::core::ids::{Id, IdKind};
 use crate::core::model::{Status, Subject};
 use crate::matching::{self, Identity, Prepared};
@@ -887,27 +887,38 @@ impl Store {
         keep: impl Fn(&str, Option<crate::core::identity::Date>) -> bool,
     ) -> Result<Vec<[u8; ID_LEN]>, StoreError> {
         let views = v.filter_views();
+        let shelves = v.shelves();
         let mut ids = BTreeSet::new();
         'keys: for k in blocking_keys {
             let prefix = keys::index_prefix(k);
-            if !self.filter.may_hold(&prefix, views) {
+            // One probe of the filter of every view the caller has before one for each shelf.
+            if shelves.len() > 1 && !self.filter.may_hold(&prefix, views) {
                 continue;
             }
-            for entry in self.t.index.scan_prefix(prefix) {
-                let (key, value) = entry?;
-                if !v.may_show(
-                    keys::index_value_audiences(&value),
-                    keys::index_value_public_until(&value),
-                ) {
+            for shelf in &shelves {
+                if !self.filter.may_hold(&prefix, Some(1 << shelf.filter_bit)) {
                     continue;
                 }
-                if !keep(k, keys::index_value_dob(&value)) {
-                    continue;
-                }
-                let id = keys::index_entry_id(&key).ok_or(StoreError::Corrupt { tree: "index" })?;
-                ids.insert(id);
-                if ids.len() >= limit {
-                    break 'keys;
+                let (start, end) = keys::index_shelf_range(shelf.tag, k, shelf.published_from);
+                for entry in self.t.index.range(start..end) {
+                    let (key, value) = entry?;
+                    // Always true of an entry on a shelf the caller reads: a guard, not a
+                    // filter (see `core::disclosure::Shelf`).
+                    if !v.may_show(
+                        keys::index_value_audiences(&value),
+                        keys::index_value_public_until(&value),
+                    ) {
+                        continue;
+                    }
+                    if !keep(k, keys::index_value_dob(&value)) {
+                        continue;
+                    }
+                    let id =
+                        keys::index_entry_id(&key).ok_or(StoreError::Corrupt { tree: "index" })?;
+                    ids.insert(id);
+                    if ids.len() >= limit {
+                        break 'keys;
+                    }
                 }
             }
         }
@@ -1222,7 +1233,11 @@ impl Store {
         let insert_all = |run: &[(Vec<u8>, Vec<u8>)]| -> Result<(), StoreError> {
             for (k, v) in run {
                 if let Some(prefix) = keys::index_entry_prefix(k) {
-                    self.filter.insert(prefix, keys::index_value_audiences(v).0);
+                    self.filter.insert(
+                        prefix,
+                        keys::index_value_audiences(v).0,
+                        keys::index_value_public_until(v),
+                    );
                 }
                 self.t.index.insert(k.as_slice(), v.as_slice())?;
             }
@@ -1314,21 +1329,20 @@ impl Store {
             bytes: 0,
         };
         // The index is read to its end whatever the budget: its keys fill the key filter.
-        let public = today.map(|today| Visibility::Public { today });
+        if let Some(today) = today {
+            self.filter.set_today(today);
+        }
         for r in self.t.index.iter() {
             if stop() {
                 return Ok(warmed);
             }
             let (k, v) = r?;
             if let Some(prefix) = keys::index_entry_prefix(&k) {
-                let mut audiences = keys::index_value_audiences(&v).0;
-                let until = keys::index_value_public_until(&v);
-                if let Some(public) = public
-                    && !public.may_show(Audiences(audiences), until)
-                {
-                    audiences &= !Audiences::PUBLISHED;
-                }
-                self.filter.insert(prefix, audiences);
+                self.filter.insert(
+                    prefix,
+                    keys::index_value_audiences(&v).0,
+                    keys::index_value_public_until(&v),
+                );
             }
             warmed.entries += 1;
             warmed.bytes += (k.len() + v.len()) as u64;
@@ -1435,13 +1449,9 @@ pub struct IndexEntries(Vec<(Vec<u8>, Vec<u8>)>);
 impl IndexEntries {
     /// Adds the entries of subject `id`, whose match record is `rec`.
     pub fn add(&mut self, id: &[u8; ID_LEN], rec: &MatchRecord) {
-        let value = keys::index_value(
-            rec.prepared.date_of_birth(),
-            rec.facts.audiences().0,
-            rec.facts.public_until(),
-        );
-        for k in matching::index_keys(&rec.prepared) {
-            self.0.push((keys::index_entry(&k, id), value.clone()));
+        let value = index_value_of(rec);
+        for k in index_entries_of(id, rec) {
+            self.0.push((k, value.clone()));
         }
     }
 
@@ -1452,6 +1462,36 @@ impl IndexEntries {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// The value of each of a subject's candidate-index entries ([`keys::index_value`]).
+fn index_value_of(rec: &MatchRecord) -> Vec<u8> {
+    keys::index_value(
+        rec.prepared.date_of_birth(),
+        rec.facts.audiences().0,
+        rec.facts.public_until(),
+    )
+}
+
+/// The candidate-index entries of subject `id`, whose match record is `rec`: one under each of
+/// its blocking keys on each shelf its views file it on ([`crate::core::disclosure::Shelf`]).
+fn index_entries_of(id: &[u8; ID_LEN], rec: &MatchRecord) -> BTreeSet<Vec<u8>> {
+    let audiences = rec.facts.audiences();
+    let order = audiences
+        .published()
+        .then(|| rec.facts.public_until())
+        .flatten();
+    let blocking = matching::index_keys(&rec.prepared);
+    audiences
+        .shelves()
+        .flat_map(|shelf| {
+            // The public view reads the barred shelf by the last day it shows an entry.
+            let order = order.filter(|_| shelf == crate::core::disclosure::Shelf::BARRED);
+            blocking
+                .iter()
+                .map(move |k| keys::index_entry(shelf, k, order, id))
+        })
+        .collect()
 }
 
 /// Index entries [`Store::reindex`] sorts and writes at a time (about 100 MiB).
@@ -1582,35 +1622,25 @@ impl Tx<'_> {
             Some(b) => Some(decode("match_records", &b).map_err(store_abort)?),
         };
         let new_rec = match_record_of(new);
-        let old_keys: BTreeSet<String> = old
-            .as_ref()
-            .map(|r| matching::index_keys(&r.prepared).into_iter().collect())
-            .unwrap_or_default();
-        let new_keys: BTreeSet<String> = new_rec
-            .as_ref()
-            .map(|r| matching::index_keys(&r.prepared).into_iter().collect())
-            .unwrap_or_default();
-        for k in old_keys.difference(&new_keys) {
-            self.index.remove(keys::index_entry(k, bytes))?;
+        let entries =
+            |r: Option<&MatchRecord>| r.map(|r| index_entries_of(bytes, r)).unwrap_or_default();
+        let (old_entries, new_entries) = (entries(old.as_ref()), entries(new_rec.as_ref()));
+        for k in old_entries.difference(&new_entries) {
+            self.index.remove(k.as_slice())?;
         }
         // Every entry carries the date of birth, so a changed date rewrites them all.
-        let value_of = |r: Option<&MatchRecord>| {
-            keys::index_value(
-                r.and_then(|r| r.prepared.date_of_birth()),
-                r.map_or(0, |r| r.facts.audiences().0),
-                r.and_then(|r| r.facts.public_until()),
-            )
-        };
-        let value = value_of(new_rec.as_ref());
-        let old_value = value_of(old.as_ref());
+        let value = new_rec.as_ref().map(index_value_of).unwrap_or_default();
+        let old_value = old.as_ref().map(index_value_of).unwrap_or_default();
         let audiences = keys::index_value_audiences(&value).0;
-        for k in &new_keys {
+        let public_until = keys::index_value_public_until(&value);
+        for k in &new_entries {
             // Before the entry: a check that finds the entry has passed the filter. (A
             // transaction tried again, or aborted, leaves a bit set: a wasted lookup at most.)
-            self.filter.insert(&keys::index_prefix(k), audiences);
-            if value != old_value || !old_keys.contains(k) {
-                self.index
-                    .insert(keys::index_entry(k, bytes), value.as_slice())?;
+            if let Some(prefix) = keys::index_entry_prefix(k) {
+                self.filter.insert(prefix, audiences, public_until);
+            }
+            if value != old_value || !old_entries.contains(k) {
+                self.index.insert(k.as_slice(), value.as_slice())?;
             }
         }
         match &new_rec {
@@ -2023,6 +2053,173 @@ mod tests {
     use sled::IVec;
 
     use super::*;
+    /// Subjects of every kind written through the service, each under its own family name:
+    /// (that name, the subject's id, the index keys of its name).
+    fn one_of_each_kind(
+        v: &crate::service::Vetting,
+    ) -> Vec<(&'static str, [u8; ID_LEN], Vec<String>)> {
+        use crate::core::identity::{Date, PersonName};
+        use crate::core::model::{EmploymentRole, ListKind, ListingGrounds};
+        use crate::service::registry::{InvestigationInput, ListingInput, SubjectInput};
+        let who = crate::fuzz::registrar();
+        let listing = |list, published, decided| ListingInput {
+            list: Some(list),
+            organisation: "Kent Police".into(),
+            role: Some(EmploymentRole::PoliceOfficer),
+            rank: String::new(),
+            decision_date: Some(decided),
+            standards_breached: vec![],
+            reason: "dishonesty".into(),
+            published,
+            grounds: (list == ListKind::Barred).then_some(ListingGrounds::GrossMisconduct),
+        };
+        let case = |role| InvestigationInput {
+            organisation: "Kent Police".into(),
+            reference: "PSD/1".into(),
+            allegation_summary: String::new(),
+            opened_on: Some(Date::new(2025, 9, 1)),
+            role: Some(role),
+        };
+        let (recent, old) = (Date::new(2024, 1, 10), Date::new(2019, 1, 10));
+        let kinds: Vec<(&str, Vec<ListingInput>, Vec<InvestigationInput>)> = vec![
+            (
+                "Published",
+                vec![listing(ListKind::Barred, true, recent)],
+                vec![],
+            ),
+            (
+                "Expired",
+                vec![listing(ListKind::Barred, true, old)],
+                vec![],
+            ),
+            (
+                "Unpublished",
+                vec![listing(ListKind::Barred, false, recent)],
+                vec![],
+            ),
+            (
+                "Advisory",
+                vec![listing(ListKind::Advisory, false, recent)],
+                vec![],
+            ),
+            ("Police", vec![], vec![case(EmploymentRole::PoliceOfficer)]),
+            ("Prison", vec![], vec![case(EmploymentRole::PrisonOfficer)]),
+            (
+                "Advisoryprobation",
+                vec![listing(ListKind::Advisory, false, recent)],
+                vec![case(EmploymentRole::ProbationOfficer)],
+            ),
+            (
+                "Barredpolice",
+                vec![listing(ListKind::Barred, false, recent)],
+                vec![case(EmploymentRole::PoliceOfficer)],
+            ),
+        ];
+        kinds
+            .into_iter()
+            .zip(1961..)
+            .map(|((family, listings, cases), born)| {
+                // Born in a year of its own: no key is shared with another kind.
+                let dob = Date::new(born, 7, 7);
+                let name = PersonName::new("Olwen", family);
+                let input = SubjectInput {
+                    name: Some(name.clone()),
+                    date_of_birth: Some(dob),
+                    ..SubjectInput::default()
+                };
+                let s = v.create_subject(&who, &input, "").unwrap();
+                for l in &listings {
+                    v.add_listing(&who, &s.subject_id, l, "").unwrap();
+                }
+                for c in &cases {
+                    v.open_investigation(&who, &s.subject_id, c, "").unwrap();
+                }
+                let identity = Identity {
+                    names: vec![name],
+                    date_of_birth: Some(dob),
+                    identifiers: vec![],
+                };
+                let id = Id::parse(IdKind::Subject, "subject_id", &s.subject_id).unwrap();
+                (
+                    family,
+                    *id.bytes(),
+                    matching::index_keys(&Prepared::new(&identity)),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_shelves_a_caller_reads_hold_exactly_the_subjects_it_may_see() {
+        use crate::core::disclosure::Scopes;
+        let (_dir, v) = crate::fuzz::registry();
+        let people = one_of_each_kind(&v);
+        let today = v.clock.today();
+        let mut callers = vec![Visibility::Full, Visibility::Public { today }];
+        for sees in [
+            "barred",
+            "advisory",
+            "investigations",
+            "investigations:probation",
+            "advisory,investigations:prisons",
+        ] {
+            callers.push(Visibility::Scoped(sees.parse::<Scopes>().unwrap()));
+        }
+        for v_ in callers {
+            for (family, id, keys) in &people {
+                let rec = v.store.match_record(id).unwrap().unwrap();
+                let may_see = v_.may_show(rec.facts.audiences(), rec.facts.public_until());
+                // Read the ranges as a check by this caller does, counting every entry of
+                // this subject: all its keys when it may see it, none when it may not.
+                let mut read = 0;
+                for k in keys {
+                    for shelf in v_.shelves() {
+                        let (start, end) =
+                            keys::index_shelf_range(shelf.tag, k, shelf.published_from);
+                        read += v
+                            .store
+                            .t
+                            .index
+                            .range(start..end)
+                            .filter(|e| keys::index_entry_id(&e.as_ref().unwrap().0) == Some(*id))
+                            .count();
+                    }
+                }
+                if may_see {
+                    assert!(read >= keys.len(), "{v_:?} reads {family} under every key");
+                } else {
+                    assert_eq!(read, 0, "{v_:?} reads no entry of {family}, hidden from it");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_entry_written_past_its_window_while_serving_stays_out_of_the_public_filter() {
+        let (_dir, v) = crate::fuzz::registry();
+        let today = v.clock.today();
+        // As the server does at start, before any write.
+        v.store.warm_cache_on(Some(today), || false).unwrap();
+        let people: std::collections::HashMap<_, _> = one_of_each_kind(&v)
+            .into_iter()
+            .map(|(family, _, keys)| (family, keys))
+            .collect();
+        let public = Visibility::Public { today }.filter_views();
+        let held = |family: &str, views| {
+            people[family]
+                .iter()
+                .filter(|k| v.store.filter.may_hold(&keys::index_prefix(k), views))
+                .count()
+        };
+        assert_eq!(held("Expired", public), 0, "skipped as a stranger's");
+        assert_eq!(held("Published", public), people["Published"].len());
+        let barred = Visibility::Scoped(crate::core::disclosure::Scopes::BARRED_ONLY);
+        assert_eq!(
+            held("Expired", barred.filter_views()),
+            people["Expired"].len(),
+            "every checker sees it"
+        );
+    }
 
     fn open_at(path: &Path) -> Store {
         let opts = StoreOptions {
