@@ -15,9 +15,10 @@
 //! - List custodians, auditors, operators: everything.
 //!
 //! What a caller may not see never changes their answer: a hidden record counts for nothing in
-//! a status, is never a match, never fills a candidate slot ([`Audiences`] in the candidate
-//! index lets a check pass it over unfetched, as it passes over a stranger) and is never in a
-//! response.
+//! a status, is never a match, never fills a candidate slot and is never in a response. Nor does
+//! it cost the check any time: the candidate index files each entry on the [`Shelf`] of each kind
+//! of view that shows its subject, and a check reads only its caller's shelves, so it never reads
+//! a hidden person's entry, not even to pass it over.
 
 use std::fmt;
 
