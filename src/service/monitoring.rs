@@ -365,15 +365,21 @@ impl Vetting {
     /// subject is now indexed under (it may match them now), and those whose outcome rests on
     /// the subject (it may no longer match them: a name or date changed, a listing removed).
     fn project_one(&self, change: &Change) -> Result<Option<usize>> {
-        let identity = crate::matching::Identity {
-            names: change.subject.all_names().cloned().collect(),
-            date_of_birth: change.subject.date_of_birth,
-            identifiers: change.subject.identifiers.clone(),
-        };
-        let keys = crate::matching::index_keys(&crate::matching::Prepared::new(&identity));
+        // A subject clear now is in no one's candidates: only the enrolments resting on it
+        // may move.
+        let now = crate::store::match_record_of(&change.subject);
+        let keys = now
+            .as_ref()
+            .map(|r| crate::matching::index_keys(&r.prepared))
+            .unwrap_or_default();
         let touched = self.store.enrolments_touched(&keys, &change.subject_id)?;
         let mut updates = Vec::new();
         for rec in touched {
+            // This change moves only this subject: an enrolment it neither matched before nor
+            // matches now keeps its outcome, and is spared a whole check.
+            if !rec.matched.contains(&change.subject_id) && !self.may_match(&rec, now.as_ref())? {
+                continue;
+            }
             let (outcome, matched) = self.recheck(&rec)?;
             if outcome != rec.outcome || matched != rec.matched {
                 updates.push((rec, outcome, matched));
@@ -393,6 +399,33 @@ impl Vetting {
                 Ok(raised)
             })
             .map(Some)
+    }
+
+    /// Whether a listed person with match record `subject` (`None`: clear) is a match for
+    /// enrolment `rec`, as its key may see them: the one comparison a check of `rec` would make
+    /// of them.
+    fn may_match(
+        &self,
+        rec: &EnrolmentRecord,
+        subject: Option<&crate::store::MatchRecord>,
+    ) -> Result<bool> {
+        let Some(subject) = subject else {
+            return Ok(false);
+        };
+        let visibility = self.enrolling_view(&rec.key_id)?;
+        if subject.status_for(visibility) == crate::core::model::Status::Clear {
+            return Ok(false);
+        }
+        let identity = crate::matching::Identity {
+            names: std::iter::once(&rec.name)
+                .chain(&rec.other_names)
+                .cloned()
+                .collect(),
+            date_of_birth: rec.date_of_birth,
+            identifiers: rec.identifiers.clone(),
+        };
+        let query = crate::matching::Prepared::new(&identity);
+        Ok(crate::matching::compare(&query, &subject.prepared, &self.match_config).is_some())
     }
 
     /// Writes re-checked outcomes: each enrolment as it stands now (skipped if unenrolled
