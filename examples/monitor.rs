@@ -1,6 +1,7 @@
 //! Continuous vetting under load: a registry of `--people` listed people, `--enrolled` people
 //! enrolled across `--orgs` organisations; measures enrol throughput, the cost an enrolled
-//! workforce adds to a registry write, and the delay from an acknowledged registry write to its
+//! workforce adds to a registry write (against a twin of the registry with no one enrolled,
+//! written in turn), and the delay from an acknowledged registry write to its
 //! alert being deliverable, under a steady `--rate` of changes a second. In-process, as the
 //! server runs it (the projector task, durable alerts only).
 //!
@@ -126,39 +127,91 @@ async fn caught_up(v: &Vetting) {
     }
 }
 
-/// Creates `n` fresh (unlisted) subjects one after another, each acknowledged (durable), and
-/// returns the latencies, sorted.
-async fn timed_writes(v: &Vetting, who: &Principal, g: &mut Generator, n: usize) -> Vec<Duration> {
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let p = g.person(SyntheticList::Clear);
-        let t = Instant::now();
-        let vv = v.clone();
-        let w = who.clone();
-        tokio::task::spawn_blocking(move || vv.create_subject(&w, &subject_input(&p), ""))
-            .await
-            .expect("task")
-            .expect("write");
-        v.store.commit_durable().await.expect("durable");
-        out.push(t.elapsed());
+/// One registry write, acknowledged (durable): a fresh subject created, then a barred listing
+/// added to it; the latency of each.
+async fn timed_write(v: &Vetting, who: &Principal, p: &SyntheticPerson) -> (Duration, Duration) {
+    let t = Instant::now();
+    let (vv, w, input) = (v.clone(), who.clone(), subject_input(p));
+    let s = tokio::task::spawn_blocking(move || vv.create_subject(&w, &input, ""))
+        .await
+        .expect("task")
+        .expect("create");
+    v.store.commit_durable().await.expect("durable");
+    let created = t.elapsed();
+    let t = Instant::now();
+    let (vv, w) = (v.clone(), who.clone());
+    tokio::task::spawn_blocking(move || vv.add_listing(&w, &s.subject_id, &barred(), ""))
+        .await
+        .expect("task")
+        .expect("listing");
+    v.store.commit_durable().await.expect("durable");
+    (created, t.elapsed())
+}
+
+/// `n` writes ([`timed_write`]) to each of `a` and `b` in turn, each going first every other
+/// time, so that the machine's noise falls on both alike: each one's create and listing
+/// latencies, sorted.
+async fn twin_writes(
+    a: &Vetting,
+    b: &Vetting,
+    who: &Principal,
+    g: &mut Generator,
+    n: usize,
+) -> [Vec<Duration>; 4] {
+    let mut out: [Vec<Duration>; 4] = Default::default();
+    for i in 0..n {
+        let (p, q) = (
+            g.person(SyntheticList::Clear),
+            g.person(SyntheticList::Clear),
+        );
+        let (ra, rb) = if i % 2 == 0 {
+            let ra = timed_write(a, who, &p).await;
+            (ra, timed_write(b, who, &q).await)
+        } else {
+            let rb = timed_write(b, who, &q).await;
+            (timed_write(a, who, &p).await, rb)
+        };
+        out[0].push(ra.0);
+        out[1].push(ra.1);
+        out[2].push(rb.0);
+        out[3].push(rb.1);
     }
-    out.sort();
+    for v in &mut out {
+        v.sort();
+    }
     out
+}
+
+/// Copies directory `from` to `to`, recursively (a closed store, to make its twin).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy");
+        }
+    }
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let args = Args::parse();
     let tmp = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(
-        &tmp.path().join("store"),
-        StoreOptions {
-            cache_bytes: args.cache_mb * 1024 * 1024,
-            ..StoreOptions::default()
-        },
-    )
-    .expect("open store");
-    let v = Vetting::new(store, Clock::System);
+    let open = |dir: &str| {
+        let store = Store::open(
+            &tmp.path().join(dir),
+            StoreOptions {
+                cache_bytes: args.cache_mb * 1024 * 1024,
+                ..StoreOptions::default()
+            },
+        )
+        .expect("open store");
+        Vetting::new(store, Clock::System)
+    };
+    let v = open("store");
     let registrar = Principal {
         key_id: "bench".into(),
         organisation: "Benchmark".into(),
@@ -194,16 +247,28 @@ async fn main() {
         started.elapsed()
     );
 
+    // The registry's twin, for the write-cost comparison: the same store, copied while
+    // closed; no one is ever enrolled in it.
+    drop(v);
+    let t = Instant::now();
+    copy_dir(&tmp.path().join("store"), &tmp.path().join("twin"));
+    println!("copied the store to its twin in {:.1?}", t.elapsed());
+    let (v, twin) = (open("store"), open("twin"));
+    for s in [&v.store, &twin.store] {
+        s.warm_cache_on(Some(v.clock.today()), || false)
+            .expect("warm");
+    }
+
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let projector = tokio::spawn(v.clone().run_projector(stop_rx));
+    let projector = tokio::spawn(v.clone().run_projector(stop_rx.clone()));
+    let twin_projector = tokio::spawn(twin.clone().run_projector(stop_rx));
     let t = Instant::now();
     caught_up(&v).await;
+    caught_up(&twin).await;
     println!(
-        "projector read the import's change log in {:.1?}",
+        "projectors read the import's change log in {:.1?}",
         t.elapsed()
     );
-
-    let none = timed_writes(&v, &registrar, &mut g, args.writes).await;
 
     // Enrol: the workforce, spread over the organisations, from several threads at once.
     let people: Vec<SyntheticPerson> = (0..args.enrolled)
@@ -259,15 +324,27 @@ async fn main() {
     );
     caught_up(&v).await;
 
-    let with = timed_writes(&v, &registrar, &mut g, args.writes).await;
-    println!(
-        "registry write, acknowledged (create, durable): p50 {:.0?} / p99 {:.0?} with none enrolled; p50 {:.0?} / p99 {:.0?} with {} enrolled",
-        percentile(&none, 0.5),
-        percentile(&none, 0.99),
-        percentile(&with, 0.5),
-        percentile(&with, 0.99),
-        args.enrolled
-    );
+    // Registry writes to the store with the workforce enrolled and to its twin with none, in
+    // turn, each with its projector running.
+    let [with_create, with_listing, none_create, none_listing] =
+        twin_writes(&v, &twin, &registrar, &mut g, args.writes).await;
+    for (what, with, none) in [
+        ("create a subject", &with_create, &none_create),
+        ("add a barred listing", &with_listing, &none_listing),
+    ] {
+        let (w50, n50) = (percentile(with, 0.5), percentile(none, 0.5));
+        println!(
+            "registry write, acknowledged (durable), {what}: p50 {:.0?} / p99 {:.0?} with none enrolled; p50 {:.0?} / p99 {:.0?} with {} enrolled ({:+.1}% at p50); {} of each, in turn",
+            n50,
+            percentile(none, 0.99),
+            w50,
+            percentile(with, 0.99),
+            args.enrolled,
+            (w50.as_secs_f64() / n50.as_secs_f64() - 1.0) * 100.0,
+            args.writes
+        );
+    }
+    drop(twin);
 
     // Alert delay, through gRPC: the in-process projector stops and the server starts on the
     // same store (with its own projector, as `vetting serve` runs it); one `StreamAlerts`
@@ -275,6 +352,7 @@ async fn main() {
     // enrolled people are recorded and barred at a steady rate.
     stop_tx.send_replace(true);
     let _ = projector.await;
+    let _ = twin_projector.await;
     let key_file = vetting::auth::KeyFile::in_dir(tmp.path());
     let tokens: Vec<String> = checkers
         .iter()

@@ -372,7 +372,17 @@ impl Vetting {
             .as_ref()
             .map(|r| crate::matching::index_keys(&r.prepared))
             .unwrap_or_default();
-        let touched = self.store.enrolments_touched(&keys, &change.subject_id)?;
+        // As a check of the enrolled person passes over this subject when their dates plainly
+        // differ (but for identifier keys), the change passes over the enrolment.
+        let subject_dob = now.as_ref().and_then(|r| r.prepared.date_of_birth());
+        let keep = |key: &str, dob| {
+            crate::matching::is_identifier_key(key)
+                || crate::matching::dob::relate(dob, subject_dob)
+                    != crate::matching::dob::DobRelation::Different
+        };
+        let touched = self
+            .store
+            .enrolments_touched(&keys, &change.subject_id, keep)?;
         let mut updates = Vec::new();
         for rec in touched {
             // This change moves only this subject: an enrolment it neither matched before nor

@@ -412,3 +412,48 @@ fn an_organisation_is_never_alerted_by_what_its_key_may_not_see() {
         );
     }
 }
+
+#[test]
+fn a_change_passes_over_an_enrolment_born_on_a_plainly_different_day_unfetched() {
+    use crate::matching::dob::{DobRelation, relate};
+    let w = World::new();
+    let mut seen = 0;
+    let same = w.enrol("Olwen", "Pritchard", DOB);
+    // The same day and month, 33 years apart: filed under the subject's day-and-month key.
+    let other = w.enrol("Olwen", "Pritchard", Date::new(1951, 6, 15));
+    w.step(&mut seen);
+    let s = w.subject("Olwen", "Pritchard", DOB);
+    w.bar(&s);
+    let subject =
+        w.v.store
+            .subject(
+                &crate::core::ids::Id::parse(crate::core::ids::IdKind::Subject, "subject_id", &s)
+                    .unwrap(),
+            )
+            .unwrap()
+            .unwrap();
+    let rec = crate::store::match_record_of(&subject).unwrap();
+    let keys = crate::matching::index_keys(&rec.prepared);
+    let touched = |keep: &dyn Fn(&str, Option<Date>) -> bool| -> Vec<String> {
+        w.v.store
+            .enrolments_touched(&keys, &s, keep)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.enrolment_id)
+            .collect()
+    };
+    // Both are filed under the subject's keys...
+    let all = touched(&|_, _| true);
+    assert!(all.contains(&same) && all.contains(&other), "{all:?}");
+    // ...and the entries hold each one's date, so the projector's rule, a check's, passes the
+    // one born in 1951 over without fetching it.
+    let kept = touched(&|k, dob| {
+        crate::matching::is_identifier_key(k) || relate(dob, Some(DOB)) != DobRelation::Different
+    });
+    assert_eq!(kept, [same.clone()]);
+    assert_eq!(
+        w.step(&mut seen),
+        [(same, Outcome::Clear, Outcome::Barred)],
+        "one alert, for the person born that day"
+    );
+}

@@ -108,6 +108,18 @@ pub fn index_value(
     v
 }
 
+/// A date of birth as [`index_value`] keeps it, alone (nothing when unknown or out of range);
+/// [`index_value_dob`] reads it back.
+pub fn dob_value(dob: Option<crate::core::identity::Date>) -> Vec<u8> {
+    dob.and_then(|d| {
+        u16::try_from(d.year).ok().map(|y| {
+            let [a, b] = y.to_be_bytes();
+            vec![a, b, d.month, d.day]
+        })
+    })
+    .unwrap_or_default()
+}
+
 /// Where [`index_value`]'s views byte is: first, or after the date of birth.
 fn audiences_at(value: &[u8]) -> Option<usize> {
     match value.first()? {

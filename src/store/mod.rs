@@ -241,7 +241,27 @@ fn enrolment_key_of(rec: &EnrolmentRecord) -> Result<Vec<u8>, StoreError> {
 
 /// The enrolment's index entries: under each key a check of the person probes
 /// ([`matching::query_keys`]: a listed subject whose [`matching::index_keys`] share one may be
-/// them), and under each subject its outcome rests on.
+/// them), and under each subject its outcome rests on. The value of an entry under a blocking
+/// key is the person's date of birth as the candidate index keeps it ([`keys::index_value`]'s
+/// date, nothing when unknown): a change of a listed subject whose date plainly differs passes
+/// the enrolment over unfetched, as a check passes over that subject. Entries written before
+/// the date was kept have no value: never passed over.
+fn enrolment_index_entries(rec: &EnrolmentRecord, key: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let dob = keys::dob_value(rec.date_of_birth);
+    enrolment_index_keys(rec, key)
+        .into_iter()
+        .map(|k| {
+            let v = if k.first() == Some(&b'k') {
+                dob.clone()
+            } else {
+                Vec::new()
+            };
+            (k, v)
+        })
+        .collect()
+}
+
+/// The keys of [`enrolment_index_entries`].
 fn enrolment_index_keys(rec: &EnrolmentRecord, key: &[u8]) -> Vec<Vec<u8>> {
     let identity = Identity {
         names: std::iter::once(rec.name.clone())
@@ -975,20 +995,28 @@ impl Store {
     }
 
     /// The enrolments (organisation prefix and id, as stored) filed under any of `keys` (the keys
-    /// a listed subject is indexed under) or resting on `subject_id`, each once.
+    /// a listed subject is indexed under) or resting on `subject_id`, each once. `keep(key,
+    /// dob)` is asked of every entry under a key, with the enrolled person's date of birth as
+    /// the entry holds it (`None` when unknown); an entry it refuses is passed over unfetched.
     pub fn enrolments_touched(
         &self,
         keys: &[String],
         subject_id: &str,
+        keep: impl Fn(&str, Option<crate::core::identity::Date>) -> bool,
     ) -> Result<Vec<EnrolmentRecord>, StoreError> {
         let mut found: BTreeSet<Vec<u8>> = BTreeSet::new();
         let heads = keys
             .iter()
-            .map(|k| index_head(b'k', k))
-            .chain(std::iter::once(index_head(b's', subject_id)));
-        for head in heads {
+            .map(|k| (Some(k), index_head(b'k', k)))
+            .chain(std::iter::once((None, index_head(b's', subject_id))));
+        for (key, head) in heads {
             for r in self.t.enrolment_keys.scan_prefix(&head) {
-                let (k, _) = r?;
+                let (k, v) = r?;
+                if let Some(key) = key
+                    && !keep(key, keys::index_value_dob(&v))
+                {
+                    continue;
+                }
                 if let Some(tail) = k.get(head.len()..) {
                     found.insert(tail.to_vec());
                 }
@@ -1773,8 +1801,8 @@ impl Tx<'_> {
             self.unindex_enrolment(old)?;
         }
         let key = enrolment_key_of(rec).map_err(store_abort)?;
-        for k in enrolment_index_keys(rec, &key) {
-            self.enrolment_keys.insert(k, &[])?;
+        for (k, v) in enrolment_index_entries(rec, &key) {
+            self.enrolment_keys.insert(k, v)?;
         }
         self.enrolments
             .insert(key, encode(rec).map_err(store_abort)?)?;
