@@ -450,7 +450,7 @@ fn a_change_passes_over_an_enrolment_born_on_a_plainly_different_day_unfetched()
     let kept = touched(&|k, dob| {
         crate::matching::is_identifier_key(k) || relate(dob, Some(DOB)) != DobRelation::Different
     });
-    assert_eq!(kept, [same.clone()]);
+    assert_eq!(kept, std::slice::from_ref(&same));
     assert_eq!(
         w.step(&mut seen),
         [(same, Outcome::Clear, Outcome::Barred)],
