@@ -19,7 +19,7 @@ use crate::service::Vetting;
 use crate::service::check::CheckInput;
 use crate::service::error::{Error, Result};
 use crate::service::registry::{fingerprint, request_key};
-use crate::store::{AlertRecord, EnrolmentRecord, RequestRecord, abort};
+use crate::store::{AlertRecord, EnrolmentRecord, EnrolmentWrite, RequestRecord, abort};
 
 /// Who an organisation enrols.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -89,6 +89,7 @@ impl Vetting {
     ) -> Result<Vec<Result<EnrolmentRecord>>> {
         struct Prepared {
             rec: EnrolmentRecord,
+            write: EnrolmentWrite,
             key: Vec<u8>,
             fp: [u8; 32],
             request_id: String,
@@ -131,10 +132,12 @@ impl Vetting {
                 matched: found.matches.iter().map(|m| m.subject_id.clone()).collect(),
                 enrolled_at_ms: now,
             };
+            let write = EnrolmentWrite::of(&rec)?;
             slots.push(None);
             ready.push((
                 i,
                 Prepared {
+                    write,
                     rec,
                     key: request_key("enrol", who, request_id),
                     fp: fingerprint("enrol", input),
@@ -184,7 +187,7 @@ impl Vetting {
                             )?,
                         }
                     }
-                    tx.put_enrolment(None, &p.rec)?;
+                    tx.write_enrolment(&p.write)?;
                     let entry = AuditEntry {
                         purpose: Some(Purpose::PeriodicRevetting),
                         client_ref: p.rec.employee_ref.clone(),

@@ -192,6 +192,19 @@ pub struct EnrolmentRecord {
     pub enrolled_at_ms: i64,
 }
 
+impl EnrolmentRecord {
+    /// Whether `other` is this enrolment with the same details (it may differ in its outcome
+    /// and the subjects that rests on): its index entries under blocking keys are the same.
+    pub fn same_person(&self, other: &EnrolmentRecord) -> bool {
+        self.enrolment_id == other.enrolment_id
+            && self.organisation == other.organisation
+            && self.name == other.name
+            && self.other_names == other.other_names
+            && self.date_of_birth == other.date_of_birth
+            && self.identifiers == other.identifiers
+    }
+}
+
 /// The fixed-width prefix of an organisation's enrolments: the first 16 bytes of the SHA-256 of
 /// its name, so that no name can run into another's keys.
 fn org_prefix(organisation: &str) -> [u8; 16] {
@@ -280,6 +293,28 @@ fn enrolment_index_keys(rec: &EnrolmentRecord, key: &[u8]) -> Vec<Vec<u8>> {
             head
         })
         .collect()
+}
+
+/// A new enrolment as it will be written: its key, its encoding and its index entries, worked
+/// out before its transaction. The matcher's keys are the dearest part of the write, and a
+/// transaction holds sled's one transaction lock while its closure runs, so enrolments worked
+/// out by several threads at once commit one after another doing no more than the writes.
+#[derive(Clone, Debug)]
+pub struct EnrolmentWrite {
+    key: Vec<u8>,
+    bytes: Vec<u8>,
+    index: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl EnrolmentWrite {
+    pub fn of(rec: &EnrolmentRecord) -> Result<Self, StoreError> {
+        let key = enrolment_key_of(rec)?;
+        Ok(EnrolmentWrite {
+            index: enrolment_index_entries(rec, &key),
+            bytes: encode(rec)?,
+            key,
+        })
+    }
 }
 
 fn enrolment_key(organisation: &str, id: &Id) -> Vec<u8> {
@@ -1797,15 +1832,38 @@ impl Tx<'_> {
         old: Option<&EnrolmentRecord>,
         rec: &EnrolmentRecord,
     ) -> TxResult<(), E> {
-        if let Some(old) = old {
-            self.unindex_enrolment(old)?;
+        match old {
+            // The same person re-checked (the projector's write): only the entries under the
+            // subjects it rests on can differ, and the matcher's keys are not worked out again.
+            Some(old) if old.same_person(rec) => {
+                let key = enrolment_key_of(rec).map_err(store_abort)?;
+                for s in old.matched.iter().filter(|s| !rec.matched.contains(s)) {
+                    self.enrolment_keys
+                        .remove([index_head(b's', s), key.clone()].concat())?;
+                }
+                for s in rec.matched.iter().filter(|s| !old.matched.contains(s)) {
+                    self.enrolment_keys
+                        .insert([index_head(b's', s), key.clone()].concat(), &[][..])?;
+                }
+                self.enrolments
+                    .insert(key, encode(rec).map_err(store_abort)?)?;
+                Ok(())
+            }
+            Some(old) => {
+                self.unindex_enrolment(old)?;
+                self.write_enrolment(&EnrolmentWrite::of(rec).map_err(store_abort)?)
+            }
+            None => self.write_enrolment(&EnrolmentWrite::of(rec).map_err(store_abort)?),
         }
-        let key = enrolment_key_of(rec).map_err(store_abort)?;
-        for (k, v) in enrolment_index_entries(rec, &key) {
-            self.enrolment_keys.insert(k, v)?;
+    }
+
+    /// Writes a new enrolment worked out beforehand (see [`EnrolmentWrite`]).
+    pub fn write_enrolment<E: From<StoreError>>(&self, w: &EnrolmentWrite) -> TxResult<(), E> {
+        for (k, v) in &w.index {
+            self.enrolment_keys.insert(k.as_slice(), v.as_slice())?;
         }
         self.enrolments
-            .insert(key, encode(rec).map_err(store_abort)?)?;
+            .insert(w.key.as_slice(), w.bytes.as_slice())?;
         Ok(())
     }
 
@@ -2316,5 +2374,75 @@ mod tests {
             assert_eq!(from.t.meta.get(key).unwrap(), to.t.meta.get(key).unwrap());
         }
         assert!(to.t.meta.get(META_INDEX_INCOMPLETE).unwrap().is_none());
+    }
+
+    /// The projector's write of a re-checked enrolment changes only the entries under the
+    /// subjects it rests on: what the index holds after it is what a whole write of the new
+    /// record would leave, and a change of details still re-files it under its new keys.
+    #[test]
+    fn a_rechecked_enrolment_is_indexed_as_if_written_whole() {
+        use crate::core::identity::{Date, PersonName};
+        use crate::core::model::Outcome;
+        let (_dir, v) = crate::fuzz::registry();
+        let clock = crate::core::clock::Clock::System;
+        let held = |store: &Store| -> Vec<(Vec<u8>, Vec<u8>)> {
+            store
+                .t
+                .enrolment_keys
+                .iter()
+                .map(|r| {
+                    let (k, v) = r.unwrap();
+                    (k.to_vec(), v.to_vec())
+                })
+                .collect()
+        };
+        let put = |old: Option<&EnrolmentRecord>, new: &EnrolmentRecord| {
+            v.store
+                .transact::<_, StoreError>(|tx| tx.put_enrolment(old, new))
+                .unwrap();
+        };
+        let first = EnrolmentRecord {
+            enrolment_id: Id::new(IdKind::Enrolment, &clock).to_string(),
+            organisation: "Kent Police".into(),
+            key_id: "key_1".into(),
+            employee_ref: "E1".into(),
+            name: PersonName::new("Olwen", "Quarrington"),
+            other_names: vec![],
+            date_of_birth: Some(Date::new(1977, 7, 7)),
+            identifiers: vec![],
+            outcome: Outcome::Clear,
+            matched: vec!["sub_a".into(), "sub_b".into()],
+            enrolled_at_ms: 1,
+        };
+        let whole = |rec: &EnrolmentRecord| {
+            let mut e = enrolment_index_entries(rec, &enrolment_key_of(rec).unwrap());
+            e.sort();
+            e
+        };
+        put(None, &first);
+        assert_eq!(held(&v.store), whole(&first));
+        let rechecked = EnrolmentRecord {
+            outcome: Outcome::Barred,
+            matched: vec!["sub_b".into(), "sub_c".into()],
+            ..first.clone()
+        };
+        assert!(first.same_person(&rechecked));
+        put(Some(&first), &rechecked);
+        assert_eq!(held(&v.store), whole(&rechecked));
+        let renamed = EnrolmentRecord {
+            name: PersonName::new("Tegwen", "Pennington"),
+            matched: vec![],
+            ..rechecked.clone()
+        };
+        assert!(!rechecked.same_person(&renamed));
+        put(Some(&rechecked), &renamed);
+        assert_eq!(held(&v.store), whole(&renamed));
+        assert_ne!(
+            whole(&renamed),
+            whole(&EnrolmentRecord {
+                matched: vec![],
+                ..first
+            })
+        );
     }
 }
