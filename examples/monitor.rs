@@ -56,6 +56,10 @@ struct Args {
     threads: usize,
     #[arg(long, default_value_t = 4096)]
     cache_mb: u64,
+    /// Seconds to let the server settle before the alert-delay phase (default: as long as
+    /// warming the cache took, and 2 more).
+    #[arg(long)]
+    settle: Option<u64>,
     #[arg(long, default_value_t = 2027)]
     seed: u64,
 }
@@ -254,10 +258,13 @@ async fn main() {
     copy_dir(&tmp.path().join("store"), &tmp.path().join("twin"));
     println!("copied the store to its twin in {:.1?}", t.elapsed());
     let (v, twin) = (open("store"), open("twin"));
+    let t = Instant::now();
     for s in [&v.store, &twin.store] {
         s.warm_cache_on(Some(v.clock.today()), || false)
             .expect("warm");
     }
+    let warm_up = t.elapsed() / 2;
+    println!("warmed each store's page cache in {warm_up:.1?}");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let projector = tokio::spawn(v.clone().run_projector(stop_rx.clone()));
@@ -381,6 +388,12 @@ async fn main() {
             let _ = server_stopped.await;
         },
     ));
+    // The server warms the page cache again as it starts, beside serving (as `vetting serve`
+    // does): the delay is measured in the steady state after it, unless `--settle 0`.
+    let settle = args
+        .settle
+        .map_or(warm_up + Duration::from_secs(2), Duration::from_secs);
+    tokio::time::sleep(settle).await;
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
         .expect("uri")
         .connect()
@@ -449,6 +462,24 @@ async fn main() {
         .iter()
         .filter_map(|(r, a)| arrived.get(r).map(|b| b.saturating_duration_since(*a)))
         .collect();
+    // The worst delay in each second of the offer: a stall shows where it fell.
+    let mut worst = vec![Duration::ZERO; offered.as_secs() as usize + 1];
+    for (r, a) in &acked {
+        if let Some(b) = arrived.get(r) {
+            let slot = a.saturating_duration_since(t).as_secs() as usize;
+            if let Some(w) = worst.get_mut(slot) {
+                *w = (*w).max(b.saturating_duration_since(*a));
+            }
+        }
+    }
+    println!(
+        "worst alert delay in each second of the offer: {}",
+        worst
+            .iter()
+            .map(|d| format!("{:.1?}", d))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     delays.sort();
     println!(
         "alert delay (acknowledged registry write to the alert arriving at a StreamAlerts subscriber over gRPC): {} changes at {}/s (offered in {:.1?}): median {:.1?}, p99 {:.1?}, max {:.1?}; {} alerts of {} arrived",
