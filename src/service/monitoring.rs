@@ -457,10 +457,7 @@ impl Vetting {
             let Some(current) = tx.enrolment(&rec.organisation, &id)? else {
                 continue;
             };
-            let mut new = current.clone();
-            new.outcome = *outcome;
-            new.matched = matched.clone();
-            tx.put_enrolment(Some(&current), &new)?;
+            tx.recheck_enrolment(&current, *outcome, matched)?;
             if current.outcome == *outcome {
                 continue;
             }
