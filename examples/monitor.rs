@@ -458,18 +458,21 @@ async fn main() {
     }
     let acked = acked.lock().expect("lock").clone();
     let arrived = arrived.lock().expect("lock").clone();
-    let mut delays: Vec<Duration> = acked
+    // Each arrived alert's delay, with when its write was acknowledged.
+    let timed: Vec<(Instant, Duration)> = acked
         .iter()
-        .filter_map(|(r, a)| arrived.get(r).map(|b| b.saturating_duration_since(*a)))
+        .filter_map(|(r, a)| {
+            arrived
+                .get(r)
+                .map(|b| (*a, b.saturating_duration_since(*a)))
+        })
         .collect();
+    let mut delays: Vec<Duration> = timed.iter().map(|&(_, d)| d).collect();
     // The worst delay in each second of the offer: a stall shows where it fell.
     let mut worst = vec![Duration::ZERO; offered.as_secs() as usize + 1];
-    for (r, a) in &acked {
-        if let Some(b) = arrived.get(r) {
-            let slot = a.saturating_duration_since(t).as_secs() as usize;
-            if let Some(w) = worst.get_mut(slot) {
-                *w = (*w).max(b.saturating_duration_since(*a));
-            }
+    for &(a, d) in &timed {
+        if let Some(w) = worst.get_mut(a.saturating_duration_since(t).as_secs() as usize) {
+            *w = (*w).max(d);
         }
     }
     println!(
